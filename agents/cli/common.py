@@ -1,0 +1,69 @@
+"""Options every command shares, and opening the data dir."""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from schemas import TapelineError
+from streams.sqlite_journal import JOURNAL_FILE, Durability, SqliteJournal
+
+_PIPE_WIDTH = 200
+"""Tables written to a pipe or file are not squeezed to 80 columns."""
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+for _console in (out, err):
+    if not _console.is_terminal:
+        _console.width = _PIPE_WIDTH
+
+
+class Engine(str, Enum):
+    embedded = "embedded"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("TAPELINE_DATA_DIR", "./tapeline-data"))
+
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        help="Where the journal and tables live ($TAPELINE_DATA_DIR).",
+        default_factory=_default_data_dir,
+        show_default="./tapeline-data",
+    ),
+]
+EngineOpt = Annotated[
+    Engine, typer.Option("--engine", help="embedded: the SQLite journal, no server.")
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+
+
+def durability() -> Durability:
+    mode = os.environ.get("TAPELINE_DURABILITY", "normal").lower()
+    if mode not in ("normal", "full"):
+        raise TapelineError(f"TAPELINE_DURABILITY must be normal or full, not {mode!r}")
+    return "full" if mode == "full" else "normal"
+
+
+def open_journal(data_dir: Path, *, must_exist: bool = False) -> SqliteJournal:
+    if must_exist and not (data_dir / JOURNAL_FILE).exists():
+        raise TapelineError(
+            f"no journal in {data_dir}; append records or run `tapeline run` first "
+            "(or pass --data-dir)"
+        )
+    try:
+        return SqliteJournal.in_dir(data_dir, durability())
+    except OSError as error:
+        raise TapelineError(f"cannot open the journal in {data_dir}: {error}") from None

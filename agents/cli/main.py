@@ -1,0 +1,43 @@
+"""The `tapeline` command line (CLI.md)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from schemas import TapelineError
+
+from agents.cli import log_cmd, query_cmd, replay_cmd, schemas_cmd
+from agents.cli.common import err
+
+app = typer.Typer(
+    name="tapeline",
+    help="Tapeline: an event-sourced trading backend you can replay and audit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(log_cmd.app, name="log")
+app.add_typer(schemas_cmd.app, name="schemas")
+app.command("catchup")(replay_cmd.catchup)
+app.command("replay")(replay_cmd.run_replay)
+app.command("snapshot")(replay_cmd.snapshot)
+app.command("query")(query_cmd.query)
+
+EXIT_ERROR = 2
+EXIT_BUG = 70
+
+
+def run_cli() -> None:
+    """Entry point: one clear line on stderr for any error, never a traceback."""
+    try:
+        app(prog_name="tapeline")
+    except TapelineError as error:
+        err.print(f"error: {error}", markup=False)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as error:
+        err.print(f"internal error ({type(error).__name__}): {error}", markup=False)
+        sys.exit(EXIT_BUG)

@@ -1,0 +1,74 @@
+"""Records as the log holds them: to append (``NewRecord``) and as read (``LogRecord``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas import Record, current_version
+
+from streams.topics import key_of
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A validated record ready for the log; the log assigns partition, offset and time."""
+
+    topic: str
+    key: str
+    kind: str
+    schema_version: int
+    event_id: str
+    ts_event: int
+    payload: bytes
+    causation_id: str | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """A record read back, with where it sits and when the log took it."""
+
+    seq: int
+    """Global sequence: total order across topics (embedded journal; Kafka has none)."""
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    kind: str
+    schema_version: int
+    event_id: str
+    ts_event: int
+    ts_ingest: int
+    causation_id: str | None
+    correlation_id: str | None
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPosition:
+    topic: str
+    partition: int
+    offset: int
+    seq: int
+
+
+def new_record(
+    topic: str,
+    payload: Record,
+    *,
+    event_id: str | None = None,
+    causation_id: str | None = None,
+    correlation_id: str | None = None,
+) -> NewRecord:
+    """Wrap a validated payload for ``topic``; the event id defaults to its natural id."""
+    return NewRecord(
+        topic=topic,
+        key=key_of(topic, payload),
+        kind=payload.KIND,
+        schema_version=current_version(payload.KIND),
+        event_id=event_id or payload.natural_id(),
+        ts_event=payload.ts_event,
+        payload=payload.model_dump_json().encode(),
+        causation_id=causation_id,
+        correlation_id=correlation_id,
+    )

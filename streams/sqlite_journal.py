@@ -1,0 +1,282 @@
+"""The embedded log: one SQLite file in WAL mode under the data dir.
+
+Durability modes (``synchronous``):
+
+* ``normal`` (default): a commit is written to the WAL but fsync'd only at checkpoints.
+  Survives any crash of the process (kill -9, OOM, exceptions): committed transactions
+  are in the OS page cache and SQLite recovers them. A power loss or kernel crash may
+  lose the last transactions before the fsync, never corrupts the file, and never
+  splits a transaction (outputs, state and checkpoint go together or not at all).
+* ``full``: every commit fsyncs the WAL before returning. Survives power loss too, at
+  the cost of one fsync per committed batch.
+
+Every record is hashed and chained to the previous record of its partition; the
+``heads`` table holds each partition's next offset and last hash, so truncating the
+tail is found as surely as an edit in the middle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from streams.chain import GENESIS, record_hash
+from streams.errors import LogError
+from streams.partitioning import partition_for
+from streams.records import LogRecord, NewRecord, RecordPosition
+from streams.topics import topic_spec
+
+Durability = Literal["normal", "full"]
+JOURNAL_FILE = "journal.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    ts_event INTEGER NOT NULL,
+    ts_ingest INTEGER NOT NULL,
+    causation_id TEXT,
+    correlation_id TEXT,
+    payload TEXT NOT NULL,
+    hash BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS journal_position ON journal (topic, partition, offset);
+CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS heads (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL, last_hash BLOB NOT NULL,
+    PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consumer_offsets (
+    consumer TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (consumer, topic, partition)
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = (
+    "seq, topic, partition, offset, key, kind, schema_version, event_id, ts_event, "
+    "ts_ingest, causation_id, correlation_id, payload"
+)
+
+
+def _to_record(row: tuple[object, ...]) -> LogRecord:
+    (seq, topic, part, off, key, kind, ver, eid, ts_e, ts_i, cause, corr, payload) = row
+    return LogRecord(
+        seq=int(seq),  # type: ignore[call-overload]
+        topic=str(topic),
+        partition=int(part),  # type: ignore[call-overload]
+        offset=int(off),  # type: ignore[call-overload]
+        key=str(key),
+        kind=str(kind),
+        schema_version=int(ver),  # type: ignore[call-overload]
+        event_id=str(eid),
+        ts_event=int(ts_e),  # type: ignore[call-overload]
+        ts_ingest=int(ts_i),  # type: ignore[call-overload]
+        causation_id=cause if isinstance(cause, str) else None,
+        correlation_id=corr if isinstance(corr, str) else None,
+        payload=str(payload).encode(),
+    )
+
+
+@dataclass(slots=True)
+class _Head:
+    next_offset: int
+    last_hash: bytes
+
+
+class SqliteJournal:
+    """The embedded ``Log``. One writer at a time (SQLite's own lock); many readers."""
+
+    def __init__(
+        self,
+        path: Path,
+        durability: Durability = "normal",
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.path = path
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        self.db.executescript(_SCHEMA)
+        self._heads: dict[tuple[str, int], _Head] | None = None
+        self._partitions: dict[str, int] = {}
+
+    @classmethod
+    def in_dir(cls, data_dir: Path, durability: Durability = "normal") -> SqliteJournal:
+        return cls(data_dir / JOURNAL_FILE, durability)
+
+    # -- transactions -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit: appends and whatever else runs on ``self.db`` inside it."""
+        if self._heads is not None:
+            raise LogError("transactions do not nest")
+        self.db.execute("BEGIN IMMEDIATE")
+        self._heads = {}
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._heads = None
+
+    # -- the Log protocol -----------------------------------------------------------
+
+    async def partitions(self, topic: str) -> int:
+        return self.partition_count(topic)
+
+    async def append(self, records: Sequence[NewRecord]) -> list[RecordPosition]:
+        with self.transaction():
+            return self.append_in_transaction(records)
+
+    async def read(
+        self, topic: str, partition: int, from_offset: int, limit: int
+    ) -> list[LogRecord]:
+        return self.read_partition(topic, partition, from_offset, limit)
+
+    def read_partition(
+        self, topic: str, partition: int, from_offset: int, limit: int
+    ) -> list[LogRecord]:
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM journal WHERE topic = ? AND partition = ? "
+            "AND offset >= ? ORDER BY offset LIMIT ?",
+            (topic, partition, from_offset, limit),
+        ).fetchall()
+        return [_to_record(row) for row in rows]
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        ends = dict.fromkeys(range(self.partition_count(topic)), 0)
+        for part, next_offset in self.db.execute(
+            "SELECT partition, next_offset FROM heads WHERE topic = ?", (topic,)
+        ):
+            ends[int(part)] = int(next_offset)
+        return ends
+
+    async def commit(self, consumer: str, topic: str, partition: int, next_offset: int) -> None:
+        self.db.execute(
+            "INSERT INTO consumer_offsets VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET next_offset = excluded.next_offset",
+            (consumer, topic, partition, next_offset),
+        )
+
+    async def committed(self, consumer: str, topic: str, partition: int) -> int:
+        row = self.db.execute(
+            "SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND topic = ? "
+            "AND partition = ?",
+            (consumer, topic, partition),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        self.close_now()
+
+    def close_now(self) -> None:
+        self.db.close()
+
+    # -- embedded-only ------------------------------------------------------------------
+
+    def partition_count(self, topic: str) -> int:
+        count = self._partitions.get(topic)
+        if count is not None:
+            return count
+        wanted = topic_spec(topic).partitions
+        row = self.db.execute("SELECT partitions FROM topics WHERE topic = ?", (topic,)).fetchone()
+        if row is None:
+            self.db.execute("INSERT OR IGNORE INTO topics VALUES (?, ?)", (topic, wanted))
+            count = wanted
+        else:
+            count = int(row[0])
+            if count != wanted:
+                raise LogError(
+                    f"topic {topic} has {count} partitions in {self.path}, this build "
+                    f"expects {wanted}; use a data dir made by the same version"
+                )
+        self._partitions[topic] = count
+        return count
+
+    def _head(self, topic: str, partition: int) -> _Head:
+        assert self._heads is not None
+        head = self._heads.get((topic, partition))
+        if head is None:
+            row = self.db.execute(
+                "SELECT next_offset, last_hash FROM heads WHERE topic = ? AND partition = ?",
+                (topic, partition),
+            ).fetchone()
+            head = _Head(int(row[0]), bytes(row[1])) if row else _Head(0, GENESIS)
+            self._heads[(topic, partition)] = head
+        return head
+
+    def append_in_transaction(self, records: Iterable[NewRecord]) -> list[RecordPosition]:
+        """Append inside an open ``transaction()``; positions are final once it commits."""
+        if self._heads is None:
+            raise LogError("append_in_transaction needs an open transaction")
+        ts_ingest = self._clock()
+        next_seq = int(self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM journal").fetchone()[0])
+        rows = []
+        positions = []
+        touched: set[tuple[str, int]] = set()
+        for rec in records:
+            part = partition_for(rec.key, self.partition_count(rec.topic))
+            head = self._head(rec.topic, part)
+            offset = head.next_offset
+            digest = record_hash(
+                head.last_hash, rec.topic, part, offset, rec.key, rec.kind,
+                rec.schema_version, rec.event_id, rec.ts_event, ts_ingest,
+                rec.causation_id, rec.correlation_id, rec.payload,
+            )  # fmt: skip
+            rows.append(
+                (
+                    next_seq, rec.topic, part, offset, rec.key, rec.kind, rec.schema_version,
+                    rec.event_id, rec.ts_event, ts_ingest, rec.causation_id,
+                    rec.correlation_id, rec.payload.decode(), digest,
+                )
+            )  # fmt: skip
+            positions.append(RecordPosition(rec.topic, part, offset, next_seq))
+            head.next_offset = offset + 1
+            head.last_hash = digest
+            touched.add((rec.topic, part))
+            next_seq += 1
+        self.db.executemany("INSERT INTO journal VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self.db.executemany(
+            "INSERT INTO heads VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "next_offset = excluded.next_offset, last_hash = excluded.last_hash",
+            [(t, p, self._heads[(t, p)].next_offset, self._heads[(t, p)].last_hash) for t, p in touched],
+        )
+        return positions
+
+    def read_since(self, after_seq: int, topics: Sequence[str], limit: int) -> list[LogRecord]:
+        """Records of ``topics`` after global sequence ``after_seq``, in log order."""
+        marks = ",".join("?" * len(topics))
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM journal WHERE seq > ? AND topic IN ({marks}) "
+            "ORDER BY seq LIMIT ?",
+            (after_seq, *topics, limit),
+        ).fetchall()
+        return [_to_record(row) for row in rows]
+
+    def end_seq(self) -> int:
+        """The global sequence of the last record (0 for an empty journal)."""
+        return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
+
+    def checkpoint_wal(self) -> None:
+        """Move the WAL into the main file, so readers of the file alone (chDB) see it all."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
