@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from streams.agent import Agent
-
 from agents.instruments import InstrumentRegistry, load_instruments_toml
 from agents.positions import agent as positions_agent
 from agents.tickers import agent as tickers_agent
+from streams.agent import Agent
 
 INSTRUMENTS_FILE = "instruments.toml"
 """Instruments added with --instruments are kept here, so replay sees the same registry."""
+
 
 def instrument_registry(data_dir: Path) -> InstrumentRegistry:
     registry = InstrumentRegistry()

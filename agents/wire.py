@@ -6,11 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from agents.instruments import InstrumentRegistry
 from schemas import Record, SchemaError, validate_record
 from streams.records import NewRecord, new_record
 from streams.topics import UnknownTopicError, key_of
-
-from agents.instruments import InstrumentRegistry
 
 MAX_LINE_BYTES = 1 << 20
 

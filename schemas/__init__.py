@@ -9,7 +9,7 @@ from schemas.compliance import ComplianceAlert
 from schemas.deadletter import DeadLetter
 from schemas.envelope import Envelope
 from schemas.errors import SchemaError, TapelineError, UpcastError
-from schemas.execution import Fill
+from schemas.execution import ExecCanceled, Fill
 from schemas.market import InstrumentDefinition, MarketDataGap, Quote, Trade
 from schemas.order_events import (
     OrderAccepted,
@@ -22,10 +22,12 @@ from schemas.order_events import (
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
+    TradingStateChanged,
 )
 from schemas.orders import CancelOrder, KillSwitch, ReplaceOrder, SetTradingState, SubmitOrder
 from schemas.registry import KINDS, RECORD_TYPES, AnyRecord, validate_record
 from schemas.risk import RiskDecision
+from schemas.tca import ExecutionQuality, PnlSnapshot
 from schemas.types import Account, ClOrdId, InstrumentId, side_sign
 from schemas.upcasters import UPCASTERS, Upcasters, current_version
 
@@ -41,6 +43,8 @@ __all__ = [
     "ComplianceAlert",
     "DeadLetter",
     "Envelope",
+    "ExecCanceled",
+    "ExecutionQuality",
     "Fill",
     "InstrumentDefinition",
     "InstrumentId",
@@ -56,6 +60,7 @@ __all__ = [
     "OrderRejected",
     "OrderReplaceRejected",
     "OrderReplaced",
+    "PnlSnapshot",
     "Quote",
     "Record",
     "ReplaceOrder",
@@ -65,6 +70,7 @@ __all__ = [
     "SubmitOrder",
     "TapelineError",
     "Trade",
+    "TradingStateChanged",
     "UpcastError",
     "Upcasters",
     "current_version",

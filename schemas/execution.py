@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from schemas.base import Record
-from schemas.types import Account, ClOrdId, Dec, Id, InstrumentId, PositiveDec, Side
+from schemas.types import Account, ClOrdId, Dec, Id, InstrumentId, NonNegativeDec, PositiveDec, Side
 
 
 class Fill(Record):
@@ -25,3 +25,18 @@ class Fill(Record):
 
     def natural_id(self) -> str:
         return f"fill:{self.account}:{self.exec_id}"
+
+
+class ExecCanceled(Record):
+    """The venue canceled what was left of an order: an IOC's rest, a market order that
+    found no liquidity. The OMS turns it into OrderCanceled or OrderExpired."""
+
+    kind: Literal["exec_canceled"] = "exec_canceled"
+    account: Account
+    cl_ord_id: ClOrdId
+    order_id: Id
+    instrument: InstrumentId
+    canceled_qty: NonNegativeDec
+    expired: bool = False
+    """True when time in force ran out (the OMS records OrderExpired, not OrderCanceled)."""
+    reason: str

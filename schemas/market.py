@@ -65,11 +65,11 @@ class InstrumentDefinition(Record):
 
 
 class MarketDataGap(Record):
-    """A sequence gap seen on one (venue, channel, symbol) feed."""
+    """A sequence gap seen on one (venue, channel, symbol) feed; ``instrument`` is venue:symbol."""
 
     kind: Literal["md_gap"] = "md_gap"
-    venue: Id
+    instrument: InstrumentId
     channel: Id
-    symbol: Id
     expected_seq: int
     received_seq: int
+    ts_recv: TsNs

@@ -16,6 +16,7 @@ from schemas.types import (
     PositiveDec,
     Side,
     TimeInForce,
+    TradingState,
     TsNs,
 )
 
@@ -114,4 +115,13 @@ class OrderReplaceRejected(Record):
     account: Account
     cl_ord_id: ClOrdId
     orig_cl_ord_id: ClOrdId
+    reason: str
+
+
+class TradingStateChanged(Record):
+    """An account (or ``*``, every account) moved to ACTIVE, REDUCING or HALTED."""
+
+    kind: Literal["trading_state_changed"] = "trading_state_changed"
+    account: Account
+    state: TradingState
     reason: str

@@ -11,7 +11,7 @@ from schemas.base import Record
 from schemas.compliance import ComplianceAlert
 from schemas.deadletter import DeadLetter
 from schemas.errors import SchemaError
-from schemas.execution import Fill
+from schemas.execution import ExecCanceled, Fill
 from schemas.market import InstrumentDefinition, MarketDataGap, Quote, Trade
 from schemas.order_events import (
     OrderAccepted,
@@ -23,9 +23,11 @@ from schemas.order_events import (
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
+    TradingStateChanged,
 )
 from schemas.orders import CancelOrder, KillSwitch, ReplaceOrder, SetTradingState, SubmitOrder
 from schemas.risk import RiskDecision
+from schemas.tca import ExecutionQuality, PnlSnapshot
 from schemas.upcasters import UPCASTERS, Upcasters
 
 AnyRecord = Annotated[
@@ -47,8 +49,12 @@ AnyRecord = Annotated[
     | OrderExpired
     | OrderCancelRejected
     | OrderReplaceRejected
+    | TradingStateChanged
     | Fill
+    | ExecCanceled
     | RiskDecision
+    | ExecutionQuality
+    | PnlSnapshot
     | ComplianceAlert
     | AltDataPoint
     | DeadLetter,
@@ -74,8 +80,12 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     OrderExpired,
     OrderCancelRejected,
     OrderReplaceRejected,
+    TradingStateChanged,
     Fill,
+    ExecCanceled,
     RiskDecision,
+    ExecutionQuality,
+    PnlSnapshot,
     ComplianceAlert,
     AltDataPoint,
     DeadLetter,

@@ -13,8 +13,8 @@ from typing import Any
 
 import msgspec
 from pydantic_core import PydanticUndefined
-from schemas import KINDS, Record
 
+from schemas import KINDS, Record
 from streams.errors import CorruptRecordError
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas import Record, current_version
-
 from streams.topics import key_of
 
 

@@ -52,6 +52,7 @@ def replay(
     store = StateStore(journal.db)
     tables: dict[str, Table[Any]] = {}
     starts: dict[str, int] = {}
+    agents = [agent for agent in agents if agent.replayable]
     for agent in agents:
         if snapshot_id is None:
             tables[agent.name], starts[agent.name] = Table(agent), 0
@@ -61,7 +62,9 @@ def replay(
     for agent in agents:
         for topic in agent.replay_topics:
             for kind in agent.replay_kinds:
-                routes.setdefault((topic, kind), []).append((tables[agent.name], starts[agent.name]))
+                routes.setdefault((topic, kind), []).append(
+                    (tables[agent.name], starts[agent.name])
+                )
     topics = sorted({topic for topic, _ in routes})
     start = min(starts.values(), default=0)
     result = ReplayResult(tables, start_seq=start)

@@ -1,21 +1,27 @@
 """The embedded runtime: runs agents over the SQLite journal.
 
-For each agent it reads the inputs after its position, runs decide/evolve, and commits
-the outputs, the changed state rows, the event ids it folded and its new position in
-one SQLite transaction. A crash before the commit loses nothing (the batch is read again),
-a crash after it repeats nothing (the position moved with the outputs).
+All agents advance together through the log in global-sequence order, so an agent's
+``decide`` sees reference data (latest quotes) exactly as of its input's place in the
+log, however the log was batched. For each batch the outputs of every agent, their
+changed state rows, the event ids they folded and their new positions commit in one
+SQLite transaction: a crash before the commit loses nothing (the batch is read again),
+a crash after it repeats nothing (the positions moved with the outputs).
+
+``evolve`` may update a state in place (copy-on-write would make an order book O(n) per
+event); a record that raises is therefore handled by throwing the whole batch's memory
+away, reloading the last commit and processing the batch again with that record
+dead-lettered instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from schemas import DeadLetter, InstrumentDefinition
-from schemas.view import View
-
+from schemas import DeadLetter, InstrumentDefinition, Record
+from schemas.view import TopOfBook, View
 from streams.agent import Agent
 from streams.codec import decode_payload
 from streams.records import LogRecord, NewRecord, new_record
@@ -27,11 +33,16 @@ from streams.topics import DEADLETTER
 RAW_LIMIT = 4096
 """How much of a bad record's payload a dead letter keeps."""
 
+ViewFactory = Callable[[Mapping[str, Table[Any]]], View]
+
 
 class NoReferenceData:
     """A view with no quotes and no instruments, for agents that never consult one."""
 
     def mid(self, instrument: str) -> Decimal | None:
+        return None
+
+    def top(self, instrument: str) -> TopOfBook | None:
         return None
 
     def instrument(self, instrument: str) -> InstrumentDefinition | None:
@@ -53,135 +64,192 @@ def dead_letter_for(agent: str, rec: LogRecord, error: BaseException) -> NewReco
     )
 
 
-class _StaleProgress(Exception):
-    """Another process moved this agent on; reload and read again."""
+@dataclass(eq=False)
+class _Poison(Exception):
+    agent: str
+    seq: int
+    error: BaseException
+
+
+@dataclass
+class _Pending:
+    """What one agent did in the current batch, not yet committed."""
+
+    outputs: list[NewRecord] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+    seen: list[str] = field(default_factory=list)
 
 
 class AgentRunner:
-    def __init__(
-        self, journal: SqliteJournal, store: StateStore, agent: Agent[Any], view: View
-    ) -> None:
-        self.journal = journal
+    """One agent's table, position and the logic to feed it one record."""
+
+    def __init__(self, store: StateStore, agent: Agent[Any]) -> None:
         self.store = store
         self.agent = agent
-        self.view = view
-        self._reload()
+        self.reload()
 
-    def _reload(self) -> None:
+    def reload(self) -> None:
         self.table: Table[Any] = self.store.load(self.agent)
         self.progress = self.store.progress(self.agent.name)
 
-    def step(self, limit: int) -> int:
-        """Process up to ``limit`` input records in one transaction; returns how many."""
-        records = self.journal.read_since(self.progress.input_seq, self.agent.inputs, limit)
-        if not records:
-            return 0
-        try:
-            outputs, changed, seen = self._process(records)
-            with self.journal.transaction():
-                if self.store.progress(self.agent.name) != self.progress:
-                    raise _StaleProgress
-                placed = self.journal.append_in_transaction(outputs)
-                state_seq = self._state_seq(records, outputs, placed)
-                progress = Progress(records[-1].seq, state_seq)
-                rows = [(key, encode_state(self.table.states[key])) for key in changed]
-                self.store.save(self.agent.name, rows, seen, progress)
-        except _StaleProgress:
-            self._reload()
-            return 0
-        except BaseException:
-            self._reload()
-            raise
-        self.progress = progress
-        return len(records)
+    def wants(self, rec: LogRecord) -> bool:
+        return rec.seq > self.progress.input_seq and rec.topic in self.agent.inputs
 
-    def _state_seq(
-        self, records: Sequence[LogRecord], outputs: Sequence[NewRecord], placed: Sequence[Any]
-    ) -> int:
-        if self.agent.output_topic is None:
-            return records[-1].seq
-        own = [pos.seq for rec, pos in zip(outputs, placed, strict=True) if rec.topic == self.agent.output_topic]
-        return own[-1] if own else self.progress.state_seq
-
-    def _process(
-        self, records: Sequence[LogRecord]
-    ) -> tuple[list[NewRecord], set[str], list[str]]:
+    def handle(self, rec: LogRecord, view: View, pending: _Pending) -> None:
         agent, table = self.agent, self.table
-        outputs: list[NewRecord] = []
-        changed: set[str] = set()
-        seen: list[str] = []
-        for rec in records:
-            if rec.kind not in agent.kinds or rec.event_id in table.seen:
-                continue
-            try:
-                payload = decode_payload(rec.kind, rec.payload)
-                if agent.decide is None:
-                    key = table.fold(rec.event_id, payload)
-                    assert key is not None
-                else:
-                    key, decided = self._decide(rec, payload)
-                    outputs.extend(decided)
-            except Exception as error:  # a bug or a corrupt record: park it and go on
-                outputs.append(dead_letter_for(agent.name, rec, error))
-                continue
-            changed.add(key)
-            seen.append(rec.event_id)
-        return outputs, changed, seen
+        if rec.kind not in agent.kinds or rec.event_id in table.seen:
+            return
+        payload = decode_payload(rec.kind, rec.payload)
+        if agent.decide is None and agent.process is None:
+            key = table.fold(rec.event_id, payload)
+            assert key is not None
+        else:
+            key = agent.state_key(payload)
+            state = table.get(key)
+            if agent.process is not None:
+                state, events = agent.process(state, payload, view)
+                for index, event in enumerate(events):
+                    pending.outputs.append(self._record(rec, index, event))
+            else:
+                assert agent.decide is not None
+                assert agent.evolve is not None
+                for index, event in enumerate(agent.decide(state, payload, view)):
+                    out = self._record(rec, index, event)
+                    if out.topic == agent.output_topic:
+                        # Evolve on the recorded bytes: exactly what replay reads back.
+                        state = agent.evolve(state, decode_payload(out.kind, out.payload))
+                    pending.outputs.append(out)
+            table.states[key] = state
+            table.seen.add(rec.event_id)
+        pending.changed.add(key)
+        pending.seen.append(rec.event_id)
 
-    def _decide(self, rec: LogRecord, payload: Any) -> tuple[str, list[NewRecord]]:
-        agent, table = self.agent, self.table
-        assert agent.decide is not None and agent.output_topic is not None
-        key = agent.state_key(payload)
-        state = table.get(key)
-        decided = []
-        for index, event in enumerate(agent.decide(state, payload, self.view)):
-            out = new_record(
-                agent.output_topic,
-                event,
-                event_id=f"{agent.name}:{rec.event_id}:{index}",
-                causation_id=rec.event_id,
-                correlation_id=rec.correlation_id or rec.event_id,
-            )
-            # Evolve on the recorded bytes, exactly what replay will read back.
-            state = agent.evolve(state, decode_payload(out.kind, out.payload))
-            decided.append(out)
-        table.states[key] = state
-        table.seen.add(rec.event_id)
-        return key, decided
+    def _record(self, cause: LogRecord, index: int, event: Record) -> NewRecord:
+        return new_record(
+            self.agent.topic_for(event.KIND),
+            event,
+            event_id=f"{self.agent.name}:{cause.event_id}:{index}",
+            causation_id=cause.event_id,
+            correlation_id=cause.correlation_id or cause.event_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class CatchupReport:
-    processed: dict[str, int]
+    processed: int
+    dead_letters: int
     end_seq: int
 
 
 class EmbeddedRuntime:
-    """Runs a set of agents until each has consumed everything in the journal."""
+    """Runs a set of agents in lock-step until all have consumed the whole journal."""
 
     def __init__(
         self,
         journal: SqliteJournal,
         agents: Sequence[Agent[Any]],
-        view: View | None = None,
+        view_factory: ViewFactory | None = None,
         batch_size: int = 2000,
     ) -> None:
         self.journal = journal
         self.store = StateStore(journal.db)
         self.batch_size = batch_size
-        self.runners = [
-            AgentRunner(journal, self.store, agent, view or NoReferenceData()) for agent in agents
-        ]
+        self.runners = [AgentRunner(self.store, agent) for agent in agents]
+        self.topics = sorted({topic for agent in agents for topic in agent.inputs})
+        self._view_factory = view_factory
+        self._make_view()
 
-    def catchup(self, on_batch: Callable[[str, int], None] | None = None) -> CatchupReport:
-        processed = {runner.agent.name: 0 for runner in self.runners}
-        progressed = True
-        while progressed:
-            progressed = False
+    def _make_view(self) -> None:
+        tables = {runner.agent.name: runner.table for runner in self.runners}
+        self.view: View = self._view_factory(tables) if self._view_factory else NoReferenceData()
+
+    def tables(self) -> dict[str, Table[Any]]:
+        return {runner.agent.name: runner.table for runner in self.runners}
+
+    def step(self) -> tuple[int, int]:
+        """Process one batch; returns (records read, dead letters written)."""
+        cursor = min((r.progress.input_seq for r in self.runners), default=0)
+        records = self.journal.read_since(cursor, self.topics, self.batch_size)
+        if not records:
+            return 0, 0
+        poisoned: dict[tuple[str, int], BaseException] = {}
+        while True:
+            try:
+                pending = self._process(records, poisoned)
+                break
+            except _Poison as poison:
+                poisoned[(poison.agent, poison.seq)] = poison.error
+                self._reload()
+        try:
+            self._commit(records, pending)
+        except BaseException:
+            self._reload()
+            raise
+        return len(records), len(poisoned)
+
+    def catchup(self, on_batch: Callable[[int], None] | None = None) -> CatchupReport:
+        processed = dead = 0
+        while True:
+            count, poisoned = self.step()
+            if not count:
+                return CatchupReport(processed, dead, self.journal.end_seq())
+            processed += count
+            dead += poisoned
+            if on_batch is not None:
+                on_batch(count)
+
+    def _reload(self) -> None:
+        for runner in self.runners:
+            runner.reload()
+        self._make_view()
+
+    def _process(
+        self, records: Sequence[LogRecord], poisoned: Mapping[tuple[str, int], BaseException]
+    ) -> dict[str, _Pending]:
+        pending = {runner.agent.name: _Pending() for runner in self.runners}
+        for rec in records:
             for runner in self.runners:
-                while count := runner.step(self.batch_size):
-                    processed[runner.agent.name] += count
-                    progressed = True
-                    if on_batch is not None:
-                        on_batch(runner.agent.name, count)
-        return CatchupReport(processed, self.journal.end_seq())
+                if not runner.wants(rec):
+                    continue
+                name = runner.agent.name
+                error = poisoned.get((name, rec.seq))
+                if error is not None:
+                    pending[name].outputs.append(dead_letter_for(name, rec, error))
+                    continue
+                try:
+                    runner.handle(rec, self.view, pending[name])
+                except Exception as failure:  # a bug or a corrupt record: park it
+                    raise _Poison(name, rec.seq, failure) from failure
+        return pending
+
+    def _commit(self, records: Sequence[LogRecord], pending: Mapping[str, _Pending]) -> None:
+        last = records[-1].seq
+        with self.journal.transaction():
+            for runner in self.runners:
+                stored = self.store.progress(runner.agent.name)
+                if stored != runner.progress:
+                    raise RuntimeError(
+                        f"agent {runner.agent.name} was moved on by another process; "
+                        "run one runtime per data dir"
+                    )
+            updates = []
+            for runner in self.runners:
+                if runner.progress.input_seq >= last:
+                    continue
+                work = pending[runner.agent.name]
+                placed = self.journal.append_in_transaction(work.outputs)
+                own = [
+                    pos.seq
+                    for out, pos in zip(work.outputs, placed, strict=True)
+                    if out.topic == runner.agent.output_topic
+                ]
+                if runner.agent.output_topic is None:
+                    state_seq = last
+                else:
+                    state_seq = own[-1] if own else runner.progress.state_seq
+                progress = Progress(last, state_seq)
+                rows = [(key, encode_state(runner.table.states[key])) for key in work.changed]
+                self.store.save(runner.agent.name, rows, work.seen, progress)
+                updates.append((runner, progress))
+        for runner, progress in updates:
+            runner.progress = progress

@@ -157,7 +157,7 @@ class SqliteJournal:
         self, topic: str, partition: int, from_offset: int, limit: int
     ) -> list[LogRecord]:
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM journal WHERE topic = ? AND partition = ? "
+            f"SELECT {_COLUMNS} FROM journal WHERE topic = ? AND partition = ? "  # noqa: S608
             "AND offset >= ? ORDER BY offset LIMIT ?",
             (topic, partition, from_offset, limit),
         ).fetchall()
@@ -230,7 +230,9 @@ class SqliteJournal:
         if self._heads is None:
             raise LogError("append_in_transaction needs an open transaction")
         ts_ingest = self._clock()
-        next_seq = int(self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM journal").fetchone()[0])
+        next_seq = int(
+            self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM journal").fetchone()[0]
+        )
         rows = []
         positions = []
         touched: set[tuple[str, int]] = set()
@@ -259,7 +261,10 @@ class SqliteJournal:
         self.db.executemany(
             "INSERT INTO heads VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
             "next_offset = excluded.next_offset, last_hash = excluded.last_hash",
-            [(t, p, self._heads[(t, p)].next_offset, self._heads[(t, p)].last_hash) for t, p in touched],
+            [
+                (t, p, self._heads[(t, p)].next_offset, self._heads[(t, p)].last_hash)
+                for t, p in touched
+            ],
         )
         return positions
 
@@ -267,7 +272,7 @@ class SqliteJournal:
         """Records of ``topics`` after global sequence ``after_seq``, in log order."""
         marks = ",".join("?" * len(topics))
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM journal WHERE seq > ? AND topic IN ({marks}) "
+            f"SELECT {_COLUMNS} FROM journal WHERE seq > ? AND topic IN ({marks}) "  # noqa: S608
             "ORDER BY seq LIMIT ?",
             (after_seq, *topics, limit),
         ).fetchall()

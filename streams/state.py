@@ -50,8 +50,10 @@ class Table(Generic[S]):
         """Fold one recorded event; returns the key it changed, or None for a duplicate."""
         if event_id in self.seen:
             return None
+        evolve = self.agent.evolve
+        assert evolve is not None, f"{self.agent.name} has no evolve"
         key = self.agent.state_key(event)
-        self.states[key] = self.agent.evolve(self.get(key), event)
+        self.states[key] = evolve(self.get(key), event)
         self.seen.add(event_id)
         return key
 

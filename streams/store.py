@@ -66,7 +66,8 @@ class StateStore:
         ):
             table.load_row(key, bytes(value))
         table.seen.update(
-            eid for (eid,) in self.db.execute(
+            eid
+            for (eid,) in self.db.execute(
                 "SELECT event_id FROM agent_seen WHERE agent = ?", (agent.name,)
             )
         )
@@ -81,7 +82,8 @@ class StateStore:
     ) -> None:
         """Write changed rows, new event ids and progress; call inside the transaction."""
         self.db.executemany(
-            "INSERT INTO agent_state VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+            "INSERT INTO agent_state VALUES (?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET value = excluded.value",
             [(agent, key, value) for key, value in rows],
         )
         self.db.executemany(
@@ -115,7 +117,8 @@ class StateStore:
             for agent in agents:
                 progress = self.progress(agent)
                 self.db.execute(
-                    "INSERT INTO snapshots VALUES (?, ?, ?)", (snapshot_id, agent, progress.state_seq)
+                    "INSERT INTO snapshots VALUES (?, ?, ?)",
+                    (snapshot_id, agent, progress.state_seq),
                 )
                 self.db.execute(
                     "INSERT INTO snapshot_state SELECT ?, agent, key, value FROM agent_state "
@@ -157,7 +160,8 @@ class StateStore:
         ):
             table.load_row(key, bytes(value))
         table.seen.update(
-            eid for (eid,) in self.db.execute(
+            eid
+            for (eid,) in self.db.execute(
                 "SELECT event_id FROM snapshot_seen WHERE snapshot_id = ? AND agent = ?",
                 (snapshot_id, agent.name),
             )

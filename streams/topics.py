@@ -25,6 +25,8 @@ ORDERS_EVENTS = "orders.events"
 EXEC_REPORTS = "exec.reports"
 RISK_DECISIONS = "risk.decisions"
 COMPLIANCE_ALERTS = "compliance.alerts"
+EXEQ_REPORTS = "exeq.reports"
+PNL_SNAPSHOTS = "pnl.snapshots"
 DEADLETTER = "deadletter"
 
 ACCOUNT_PARTITIONS = 8
@@ -41,6 +43,7 @@ _ORDER_EVENTS = frozenset(
         "order_expired",
         "order_cancel_rejected",
         "order_replace_rejected",
+        "trading_state_changed",
     }
 )
 _COMMANDS = frozenset(
@@ -50,15 +53,21 @@ _COMMANDS = frozenset(
 TOPICS: dict[str, TopicSpec] = {
     spec.name: spec
     for spec in (
-        TopicSpec(MD_TICKS, "instrument", INSTRUMENT_PARTITIONS, frozenset({"trade", "quote"})),
+        TopicSpec(
+            MD_TICKS, "instrument", INSTRUMENT_PARTITIONS, frozenset({"trade", "quote", "md_gap"})
+        ),
         TopicSpec(ALT_RAW, "source", 1, frozenset({"alt_point"})),
         TopicSpec(ORDERS_COMMANDS, "account", ACCOUNT_PARTITIONS, _COMMANDS),
         TopicSpec(ORDERS_EVENTS, "account", ACCOUNT_PARTITIONS, _ORDER_EVENTS),
-        TopicSpec(EXEC_REPORTS, "account", ACCOUNT_PARTITIONS, frozenset({"fill"})),
+        TopicSpec(
+            EXEC_REPORTS, "account", ACCOUNT_PARTITIONS, frozenset({"fill", "exec_canceled"})
+        ),
         TopicSpec(RISK_DECISIONS, "account", ACCOUNT_PARTITIONS, frozenset({"risk_decision"})),
         TopicSpec(
             COMPLIANCE_ALERTS, "account", ACCOUNT_PARTITIONS, frozenset({"compliance_alert"})
         ),
+        TopicSpec(EXEQ_REPORTS, "account", ACCOUNT_PARTITIONS, frozenset({"execution_quality"})),
+        TopicSpec(PNL_SNAPSHOTS, "account", ACCOUNT_PARTITIONS, frozenset({"pnl_snapshot"})),
         TopicSpec(DEADLETTER, "origin_topic", 1, frozenset({"dead_letter"})),
     )
 }

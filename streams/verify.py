@@ -58,7 +58,9 @@ def verify_chain(
         where = f"{topic}[{part}] offset {off} (seq {seq})"
         if off != expected_offset:
             what = "missing (deleted)" if off > expected_offset else "duplicated (inserted)"
-            problems.append(f"{topic}[{part}] offset {expected_offset}: record {what}; next is {where}")
+            problems.append(
+                f"{topic}[{part}] offset {expected_offset}: record {what}; next is {where}"
+            )
             broken.add((topic, part))
             continue
         digest = record_hash(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+
 from schemas import TapelineError
 from streams.sqlite_journal import JOURNAL_FILE, Durability, SqliteJournal
 
@@ -22,11 +23,11 @@ for _console in (out, err):
         _console.width = _PIPE_WIDTH
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     embedded = "embedded"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 

@@ -10,14 +10,23 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 from rich.table import Table
+
+from agents.cli.common import (
+    DataDir,
+    Engine,
+    EngineOpt,
+    FormatOpt,
+    OutputFormat,
+    err,
+    open_journal,
+    out,
+)
+from agents.registry import instrument_registry
+from agents.wire import parse_line
 from schemas import DeadLetter, SchemaError
 from streams.records import NewRecord, new_record
 from streams.topics import DEADLETTER, topic_spec
 from streams.verify import verify_chain
-
-from agents.cli.common import DataDir, EngineOpt, Engine, FormatOpt, OutputFormat, err, open_journal, out
-from agents.registry import instrument_registry
-from agents.wire import parse_line
 
 app = typer.Typer(help="Append, read and verify the log.", no_args_is_help=True)
 
@@ -105,13 +114,20 @@ def tail(
             out.print(
                 json.dumps(
                     {
-                        "topic": rec.topic, "partition": rec.partition, "offset": rec.offset,
-                        "seq": rec.seq, "key": rec.key, "kind": rec.kind,
-                        "schema_version": rec.schema_version, "event_id": rec.event_id,
-                        "ts_event": rec.ts_event, "ts_ingest": rec.ts_ingest,
-                        "causation_id": rec.causation_id, "correlation_id": rec.correlation_id,
+                        "topic": rec.topic,
+                        "partition": rec.partition,
+                        "offset": rec.offset,
+                        "seq": rec.seq,
+                        "key": rec.key,
+                        "kind": rec.kind,
+                        "schema_version": rec.schema_version,
+                        "event_id": rec.event_id,
+                        "ts_event": rec.ts_event,
+                        "ts_ingest": rec.ts_ingest,
+                        "causation_id": rec.causation_id,
+                        "correlation_id": rec.correlation_id,
                         "payload": json.loads(rec.payload),
-                    }  # fmt: skip
+                    }
                 ),
                 markup=False,
             )
@@ -137,4 +153,3 @@ def verify(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
         err.print(f"chain broken: {len(report.problems)} problem(s)", markup=False)
         raise typer.Exit(1)
     out.print(f"chain ok: {report.records} records in {report.partitions} partitions")
-

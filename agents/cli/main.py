@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
-from schemas import TapelineError
 
 from agents.cli import log_cmd, query_cmd, replay_cmd, schemas_cmd
 from agents.cli.common import err
+from schemas import TapelineError
 
 app = typer.Typer(
     name="tapeline",

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from streams.store import StateStore
 
 from agents.cli.common import DataDir, Engine, EngineOpt, FormatOpt, OutputFormat, open_journal, out
 from agents.registry import build_agents, instrument_registry
+from streams.store import StateStore
 
 
-class TableName(str, Enum):
+class TableName(StrEnum):
     positions = "positions"
     tickers = "tickers"
 

@@ -9,6 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from agents.cli.common import DataDir, Engine, EngineOpt, err, open_journal, out
+from agents.registry import build_agents, instrument_registry
 from schemas import TapelineError
 from streams.agent import Agent
 from streams.errors import ChainBrokenError
@@ -17,9 +20,6 @@ from streams.runtime import EmbeddedRuntime
 from streams.sqlite_journal import SqliteJournal
 from streams.store import StateStore
 from streams.verify import verify_chain
-
-from agents.cli.common import DataDir, Engine, EngineOpt, err, open_journal, out
-from agents.registry import build_agents, instrument_registry
 
 
 def _progress() -> Progress:
@@ -38,12 +38,14 @@ def catchup(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
     journal = open_journal(data_dir, must_exist=True)
     runtime = EmbeddedRuntime(journal, build_agents(instrument_registry(data_dir)))
     with _progress() as progress:
-        task = progress.add_task("catchup", total=None)
-        report = runtime.catchup(lambda _agent, count: progress.advance(task, count))
+        task = progress.add_task("catchup", total=journal.end_seq())
+        report = runtime.catchup(lambda count: progress.advance(task, count))
     journal.close_now()
-    for name, count in report.processed.items():
-        out.print(f"{name}: {count} records", markup=False)
-    out.print(f"caught up to seq {report.end_seq}")
+    out.print(
+        f"caught up to seq {report.end_seq}: {report.processed} records read, "
+        f"{report.dead_letters} dead-lettered",
+        markup=False,
+    )
 
 
 def parse_until(value: str, journal: SqliteJournal) -> Until:
@@ -66,7 +68,7 @@ def _lagging(journal: SqliteJournal, store: StateStore, agent: Agent[Any]) -> in
     """How many records of the agent's replay topics its live table has not folded."""
     marks = ",".join("?" * len(agent.replay_topics))
     row = journal.db.execute(
-        f"SELECT count(*) FROM journal WHERE seq > ? AND topic IN ({marks})",
+        f"SELECT count(*) FROM journal WHERE seq > ? AND topic IN ({marks})",  # noqa: S608 (placeholders only)
         (store.progress(agent.name).state_seq, *agent.replay_topics),
     ).fetchone()
     return int(row[0])
@@ -115,12 +117,20 @@ def run_replay(
     live: dict[str, str] = {}
     if verify:
         for agent in agents:
+            if not agent.replayable:
+                continue
             live[agent.name] = store.table_hash(agent.name)
             behind = _lagging(journal, store, agent)
             if behind:
-                mismatched.append(f"{agent.name}: live table is {behind} records behind the log; run `tapeline catchup`")
+                mismatched.append(
+                    f"{agent.name}: live table is {behind} records behind the log; "
+                    "run `tapeline catchup`"
+                )
             elif live[agent.name] != hashes[agent.name]:
-                mismatched.append(f"{agent.name}: live {live[agent.name][:16]} != replay {hashes[agent.name][:16]}")
+                mismatched.append(
+                    f"{agent.name}: live {live[agent.name][:16]} "
+                    f"!= replay {hashes[agent.name][:16]}"
+                )
     journal.close_now()
     _print(result, hashes, live, snapshot_id, as_json)
     for line in mismatched:

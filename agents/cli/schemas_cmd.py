@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from schemas import KINDS, Envelope, TapelineError
 
 app = typer.Typer(help="The record schemas.", no_args_is_help=True)
@@ -17,7 +18,9 @@ def export(directory: Annotated[Path, typer.Argument(help="Where to write the fi
     """Write KIND.schema.json for every record kind, and envelope.schema.json."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        documents = {kind: model.model_json_schema(mode="serialization") for kind, model in KINDS.items()}
+        documents = {
+            kind: model.model_json_schema(mode="serialization") for kind, model in KINDS.items()
+        }
         documents["envelope"] = Envelope.model_json_schema(mode="serialization")
         for name, document in sorted(documents.items()):
             (directory / f"{name}.schema.json").write_text(json.dumps(document, indent=2) + "\n")

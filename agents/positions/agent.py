@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from schemas import Fill
-from streams.agent import Agent
-from streams.topics import EXEC_REPORTS
-
 from agents.instruments import InstrumentRegistry
 from agents.positions.fold import apply_fill, unrealized_pnl
 from agents.positions.state import Position
 from agents.tickers.state import Ticker
+from schemas import Fill
+from streams.agent import Agent
+from streams.topics import EXEC_REPORTS
 
 NAME = "positions"
 

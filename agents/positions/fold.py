@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from schemas import Fill, InstrumentDefinition
-
 from agents.positions.state import ZERO, Position
+from schemas import Fill, InstrumentDefinition
 
 
 def apply_fill(position: Position, fill: Fill, definition: InstrumentDefinition) -> Position:

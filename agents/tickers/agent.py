@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from streams.agent import Agent
-from streams.topics import MD_TICKS
-
 from agents.tickers.fold import apply_tick
 from agents.tickers.state import Ticker
+from streams.agent import Agent
+from streams.topics import MD_TICKS
 
 NAME = "tickers"
 

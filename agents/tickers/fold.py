@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from schemas import Quote, Trade
 
 from agents.tickers.state import Ticker
+from schemas import Quote, Trade
 
 
-def apply_tick(ticker: Ticker, tick: Quote | Trade | Any) -> Ticker:
+def apply_tick(ticker: Ticker, tick: Quote | Trade) -> Ticker:
     if tick.kind == "quote":
         if tick.ts_event < ticker.quote_ts:
             return msgspec.structs.replace(ticker, quotes=ticker.quotes + 1)
