@@ -20,5 +20,6 @@ class ComplianceAlert(Record):
     instrument: InstrumentId | None = None
     window_start_ts: TsNs
     window_end_ts: TsNs
-    evidence: tuple[Id, ...] = Field(min_length=1)
+    evidence: tuple[Id, ...] = Field(min_length=1, strict=False)
+    """JSON arrays arrive as lists; the record keeps them as an immutable tuple."""
     detail: str

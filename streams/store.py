@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS snapshot_seen (
 """
 
 
+def _as_bytes(value: object) -> bytes:
+    """State values are BLOBs; a hand-edited row may come back as TEXT."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     input_seq: int
@@ -64,7 +69,7 @@ class StateStore:
         for key, value in self.db.execute(
             "SELECT key, value FROM agent_state WHERE agent = ?", (agent.name,)
         ):
-            table.load_row(key, bytes(value))
+            table.load_row(key, _as_bytes(value))
         table.seen.update(
             eid
             for (eid,) in self.db.execute(
@@ -97,7 +102,7 @@ class StateStore:
 
     def rows(self, agent: str) -> list[tuple[str, bytes]]:
         return [
-            (key, bytes(value))
+            (key, _as_bytes(value))
             for key, value in self.db.execute(
                 "SELECT key, value FROM agent_state WHERE agent = ? ORDER BY key", (agent,)
             )
@@ -158,7 +163,7 @@ class StateStore:
             "SELECT key, value FROM snapshot_state WHERE snapshot_id = ? AND agent = ?",
             (snapshot_id, agent.name),
         ):
-            table.load_row(key, bytes(value))
+            table.load_row(key, _as_bytes(value))
         table.seen.update(
             eid
             for (eid,) in self.db.execute(

@@ -1,0 +1,3 @@
+from agents.cli.main import run_cli
+
+run_cli()
