@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
+from hashlib import blake2b
 
 GENESIS = bytes(16)
 """The 'previous hash' of the first record of every partition."""
-
-_SEP = b"\x1f"
 
 
 def record_hash(
@@ -25,19 +23,9 @@ def record_hash(
     correlation_id: str | None,
     payload: bytes,
 ) -> bytes:
-    header = _SEP.join(
-        (
-            topic.encode(),
-            str(partition).encode(),
-            str(offset).encode(),
-            key.encode(),
-            kind.encode(),
-            str(schema_version).encode(),
-            event_id.encode(),
-            str(ts_event).encode(),
-            str(ts_ingest).encode(),
-            (causation_id or "").encode(),
-            (correlation_id or "").encode(),
-        )
+    header = (
+        f"{topic}\x1f{partition}\x1f{offset}\x1f{key}\x1f{kind}\x1f{schema_version}\x1f"
+        f"{event_id}\x1f{ts_event}\x1f{ts_ingest}\x1f{causation_id or ''}\x1f"
+        f"{correlation_id or ''}\x1e"
     )
-    return hashlib.blake2b(prev + header + b"\x1e" + payload, digest_size=16).digest()
+    return blake2b(prev + header.encode() + payload, digest_size=16).digest()

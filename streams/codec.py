@@ -34,7 +34,7 @@ FAST_TYPES: dict[str, type[msgspec.Struct]] = {kind: _struct_for(m) for kind, m 
 _DECODERS = {kind: msgspec.json.Decoder(t) for kind, t in FAST_TYPES.items()}
 
 
-def decode_payload(kind: str, payload: bytes) -> Any:
+def decode_payload(kind: str, payload: bytes | str) -> Any:
     """An object with the attributes of ``KINDS[kind]``, decoded without re-validation."""
     decoder = _DECODERS.get(kind)
     if decoder is None:

@@ -6,6 +6,8 @@ partition number in both engines, so per-partition state moves between them unch
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
@@ -38,6 +40,7 @@ def murmur2(data: bytes) -> int:
     return h - (1 << 32) if h & 0x80000000 else h
 
 
+@lru_cache(maxsize=1 << 16)
 def partition_for(key: str, partitions: int) -> int:
-    """Kafka's ``toPositive(murmur2(key)) % partitions``."""
+    """Kafka's ``toPositive(murmur2(key)) % partitions`` (cached: keys repeat a lot)."""
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions

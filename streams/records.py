@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from schemas import Record, current_version
 from streams.topics import key_of
@@ -43,8 +44,9 @@ class LogRecord:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class RecordPosition:
+class RecordPosition(NamedTuple):
+    """Where an appended record landed (a tuple: appends make one per record)."""
+
     topic: str
     partition: int
     offset: int

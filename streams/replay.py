@@ -72,34 +72,42 @@ def replay(
         return result
     stop_seq = until.seq if until.seq is not None else journal.end_seq()
     position = start
+    until_ts = until.ts_event
+    folds = {
+        route: [(table.fold, after) for table, after in targets]
+        for route, targets in routes.items()
+    }
+    errors = result.errors
+    events = 0
     while position < stop_seq:
-        records = journal.read_since(position, topics, min(BATCH, stop_seq - position))
-        if not records:
+        rows = journal.scan(position, topics, min(BATCH, stop_seq - position))
+        if not rows:
             break
-        for rec in records:
-            if rec.seq > stop_seq:
+        for seq, topic, kind, event_id, ts_event, payload in rows:
+            if seq > stop_seq:
                 break
-            if until.ts_event is not None and rec.ts_event > until.ts_event:
+            if until_ts is not None and ts_event > until_ts:
                 continue
-            targets = routes.get((rec.topic, rec.kind))
+            targets = folds.get((topic, kind))
             if not targets:
                 continue
+            events += 1
             try:
-                event = decode_payload(rec.kind, rec.payload)
+                event = decode_payload(kind, payload)
             except Exception:
-                for table, _ in targets:
-                    result.errors[table.agent.name] = result.errors.get(table.agent.name, 0) + 1
+                for table, _ in routes[(topic, kind)]:
+                    errors[table.agent.name] = errors.get(table.agent.name, 0) + 1
                 continue
-            for table, after in targets:
-                if rec.seq <= after:
-                    continue
-                try:
-                    table.fold(rec.event_id, event)
-                except Exception:  # the live runtime dead-lettered the same record
-                    result.errors[table.agent.name] = result.errors.get(table.agent.name, 0) + 1
-            result.events += 1
-        position = records[-1].seq
+            for index, (fold, after) in enumerate(targets):
+                if seq > after:
+                    try:
+                        fold(event_id, event)
+                    except Exception:  # the live runtime dead-lettered the same record
+                        name = routes[(topic, kind)][index][0].agent.name
+                        errors[name] = errors.get(name, 0) + 1
+        position = rows[-1][0]
         if on_progress is not None:
             on_progress(position)
+    result.events = events
     result.end_seq = min(position, stop_seq) if position else 0
     return result

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from streams.chain import GENESIS, record_hash
 from streams.errors import LogError
@@ -71,23 +71,10 @@ _COLUMNS = (
 )
 
 
-def _to_record(row: tuple[object, ...]) -> LogRecord:
-    (seq, topic, part, off, key, kind, ver, eid, ts_e, ts_i, cause, corr, payload) = row
-    return LogRecord(
-        seq=int(seq),  # type: ignore[call-overload]
-        topic=str(topic),
-        partition=int(part),  # type: ignore[call-overload]
-        offset=int(off),  # type: ignore[call-overload]
-        key=str(key),
-        kind=str(kind),
-        schema_version=int(ver),  # type: ignore[call-overload]
-        event_id=str(eid),
-        ts_event=int(ts_e),  # type: ignore[call-overload]
-        ts_ingest=int(ts_i),  # type: ignore[call-overload]
-        causation_id=cause if isinstance(cause, str) else None,
-        correlation_id=corr if isinstance(corr, str) else None,
-        payload=str(payload).encode(),
-    )
+def _to_record(row: tuple[Any, ...]) -> LogRecord:
+    # Columns come back typed by the schema (INTEGER, TEXT), so no conversions here:
+    # this runs once per record read.
+    return LogRecord(*row[:12], row[12].encode())
 
 
 @dataclass(slots=True)
@@ -235,28 +222,33 @@ class SqliteJournal:
         )
         rows = []
         positions = []
-        touched: set[tuple[str, int]] = set()
+        heads = self._heads
+        counts: dict[str, int] = {}
         for rec in records:
-            part = partition_for(rec.key, self.partition_count(rec.topic))
-            head = self._head(rec.topic, part)
+            topic = rec.topic
+            count = counts.get(topic)
+            if count is None:
+                count = counts[topic] = self.partition_count(topic)
+            part = partition_for(rec.key, count)
+            head = heads.get((topic, part)) or self._head(topic, part)
             offset = head.next_offset
             digest = record_hash(
-                head.last_hash, rec.topic, part, offset, rec.key, rec.kind,
+                head.last_hash, topic, part, offset, rec.key, rec.kind,
                 rec.schema_version, rec.event_id, rec.ts_event, ts_ingest,
                 rec.causation_id, rec.correlation_id, rec.payload,
             )  # fmt: skip
             rows.append(
                 (
-                    next_seq, rec.topic, part, offset, rec.key, rec.kind, rec.schema_version,
+                    next_seq, topic, part, offset, rec.key, rec.kind, rec.schema_version,
                     rec.event_id, rec.ts_event, ts_ingest, rec.causation_id,
                     rec.correlation_id, rec.payload.decode(), digest,
                 )
             )  # fmt: skip
-            positions.append(RecordPosition(rec.topic, part, offset, next_seq))
+            positions.append(RecordPosition(topic, part, offset, next_seq))
             head.next_offset = offset + 1
             head.last_hash = digest
-            touched.add((rec.topic, part))
             next_seq += 1
+        touched = {(pos.topic, pos.partition) for pos in positions}
         self.db.executemany("INSERT INTO journal VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         self.db.executemany(
             "INSERT INTO heads VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
@@ -272,11 +264,22 @@ class SqliteJournal:
         """Records of ``topics`` after global sequence ``after_seq``, in log order."""
         marks = ",".join("?" * len(topics))
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM journal WHERE seq > ? AND topic IN ({marks}) "  # noqa: S608
+            f"SELECT {_COLUMNS} FROM journal WHERE seq > ? AND +topic IN ({marks}) "  # noqa: S608
             "ORDER BY seq LIMIT ?",
             (after_seq, *topics, limit),
         ).fetchall()
         return [_to_record(row) for row in rows]
+
+    def scan(
+        self, after_seq: int, topics: Sequence[str], limit: int
+    ) -> list[tuple[int, str, str, str, int, str]]:
+        """The lean read for replay: (seq, topic, kind, event_id, ts_event, payload)."""
+        marks = ",".join("?" * len(topics))
+        return self.db.execute(
+            "SELECT seq, topic, kind, event_id, ts_event, payload FROM journal "  # noqa: S608
+            f"WHERE seq > ? AND +topic IN ({marks}) ORDER BY seq LIMIT ?",
+            (after_seq, *topics, limit),
+        ).fetchall()
 
     def end_seq(self) -> int:
         """The global sequence of the last record (0 for an empty journal)."""

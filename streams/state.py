@@ -41,6 +41,8 @@ class Table(Generic[S]):
         self.states: dict[str, S] = {}
         self.seen: set[str] = set()
         self._decoder = msgspec.json.Decoder(agent.state_type)
+        self._key = agent.state_key
+        self._evolve = agent.evolve
 
     def get(self, key: str) -> S:
         state = self.states.get(key)
@@ -48,13 +50,15 @@ class Table(Generic[S]):
 
     def fold(self, event_id: str, event: Any) -> str | None:
         """Fold one recorded event; returns the key it changed, or None for a duplicate."""
-        if event_id in self.seen:
+        seen = self.seen
+        if event_id in seen:
             return None
-        evolve = self.agent.evolve
+        evolve = self._evolve
         assert evolve is not None, f"{self.agent.name} has no evolve"
-        key = self.agent.state_key(event)
-        self.states[key] = evolve(self.get(key), event)
-        self.seen.add(event_id)
+        key = self._key(event)
+        state = self.states.get(key)
+        self.states[key] = evolve(self.agent.initial(key) if state is None else state, event)
+        seen.add(event_id)
         return key
 
     def load_row(self, key: str, value: bytes) -> None:

@@ -62,7 +62,9 @@ def append(
     journal = open_journal(data_dir)
     good = bad = 0
     batch: list[NewRecord] = []
-    with Progress(console=err, transient=True, disable=len(lines) < 50_000 or not err.is_terminal) as progress:
+    with Progress(
+        console=err, transient=True, disable=len(lines) < 50_000 or not err.is_terminal
+    ) as progress:
         task = progress.add_task(f"append {file.name}", total=len(lines))
         for number, line in enumerate(lines, start=1):
             if line.strip():

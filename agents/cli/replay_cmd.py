@@ -69,7 +69,7 @@ def _lagging(journal: SqliteJournal, store: StateStore, agent: Agent[Any]) -> in
     """How many records of the agent's replay topics its live table has not folded."""
     marks = ",".join("?" * len(agent.replay_topics))
     row = journal.db.execute(
-        f"SELECT count(*) FROM journal WHERE seq > ? AND topic IN ({marks})",  # noqa: S608 (placeholders only)
+        f"SELECT count(*) FROM journal WHERE seq > ? AND +topic IN ({marks})",  # noqa: S608 (placeholders only)
         (store.progress(agent.name).state_seq, *agent.replay_topics),
     ).fetchone()
     return int(row[0])

@@ -31,7 +31,16 @@ from agents.normalizer.parsed import BadInput, Problem, clip, raw_text
 from schemas import InstrumentId, Quote, Trade
 from schemas.types import Aggressor
 
-TRADE_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "id", "side", "price", "amount")
+TRADE_COLUMNS = (
+    "exchange",
+    "symbol",
+    "timestamp",
+    "local_timestamp",
+    "id",
+    "side",
+    "price",
+    "amount",
+)
 QUOTE_COLUMNS = (
     "exchange",
     "symbol",

@@ -9,41 +9,42 @@ from schemas import Fill, InstrumentDefinition
 
 
 def apply_fill(position: Position, fill: Fill, definition: InstrumentDefinition) -> Position:
-    """The position after ``fill``; ``definition`` gives the multiplier and settlement."""
+    """Fold ``fill`` into ``position`` in place and return it.
+
+    ``definition`` gives the multiplier and the settlement currency. Nothing here can
+    raise once the first field changes, so a failed fill leaves the position as it was.
+    """
     size, price = fill.qty, fill.price
     qty, avg = position.qty, position.avg_price
-    realized = position.realized_pnl
-    signed = size if fill.side == "buy" else -size
-    new_qty = qty + signed
-    if qty == ZERO or (qty > ZERO) == (signed > ZERO):
-        held = abs(qty)
-        avg = (held * avg + size * price) / (held + size)
+    buying = fill.side == "buy"
+    new_qty = qty + size if buying else qty - size
+    held = -qty if qty < ZERO else qty
+    if not qty or (qty > ZERO) == buying:
+        position.avg_price = (held * avg + size * price) / (held + size)
     else:
-        closed = min(abs(qty), size)
-        direction = 1 if qty > ZERO else -1
-        realized += closed * definition.multiplier * (price - avg) * direction
-        if size > abs(qty):
-            avg = price
-        elif new_qty == ZERO:
-            avg = ZERO
-    fees = position.fees
-    if fill.fee:
-        fees = dict(fees)
-        fees[fill.fee_currency] = fees.get(fill.fee_currency, ZERO) + fill.fee
-        if fill.fee_currency == definition.settlement_currency:
-            realized -= fill.fee
-    return Position(
-        account=position.account,
-        instrument=position.instrument,
-        qty=new_qty,
-        avg_price=avg,
-        realized_pnl=realized,
-        fees=fees,
-        fills=position.fills + 1,
-        bought=position.bought + size if signed > ZERO else position.bought,
-        sold=position.sold if signed > ZERO else position.sold + size,
-        last_ts=max(position.last_ts, fill.ts_event),
-    )
+        closed = held if held < size else size
+        gain = closed * definition.multiplier * (price - avg)
+        position.realized_pnl += gain if qty > ZERO else -gain
+        if size > held:
+            position.avg_price = price
+        elif not new_qty:
+            position.avg_price = ZERO
+    position.qty = new_qty
+    fee = fill.fee
+    if fee:
+        currency = fill.fee_currency
+        fees = position.fees
+        fees[currency] = fees.get(currency, ZERO) + fee
+        if currency == definition.settlement_currency:
+            position.realized_pnl -= fee
+    position.fills += 1
+    if buying:
+        position.bought += size
+    else:
+        position.sold += size
+    if fill.ts_event > position.last_ts:
+        position.last_ts = fill.ts_event
+    return position
 
 
 def unrealized_pnl(position: Position, mark: Decimal, multiplier: Decimal) -> Decimal:

@@ -9,7 +9,9 @@ import msgspec
 ZERO = Decimal(0)
 
 
-class Position(msgspec.Struct, frozen=True, kw_only=True):
+class Position(msgspec.Struct, kw_only=True):
+    """Updated in place by ``apply_fill``: one position may take millions of fills."""
+
     account: str
     instrument: str
     qty: Decimal = ZERO

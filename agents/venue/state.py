@@ -20,6 +20,8 @@ from decimal import Decimal
 
 import msgspec
 
+from schemas.types import Side, TimeInForce
+
 ZERO = Decimal(0)
 
 PriorityKey = tuple[Decimal, int, str]
@@ -33,14 +35,14 @@ class RestingOrder(msgspec.Struct, kw_only=True):
     cl_ord_id: str
     """The order's current ClOrdID (a replace moves it on); fills carry it."""
     order_id: str
-    side: str
+    side: Side
     limit_price: Decimal
     qty: Decimal
     """The order quantity as last accepted or replaced."""
     leaves_qty: Decimal
     executed_qty: Decimal = ZERO
     """What this venue filled so far (the OMS may not have seen all of it yet)."""
-    tif: str
+    tif: TimeInForce
     expire_at: int | None = None
     """When the order stops working (UTC ns, inclusive); None: good till canceled."""
     accepted_ts: int

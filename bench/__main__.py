@@ -1,0 +1,33 @@
+"""`python -m bench NAME [--json]`: run one benchmark and print JSON or a table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bench import journal
+from bench.harness import emit
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def main() -> None:
+    """Tapeline benchmarks: each prints JSON (--json) or a table, with the machine."""
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.command("journal")
+def journal_bench(
+    as_json: JsonOpt = False,
+    events: Annotated[int, typer.Option("--events", min=1000)] = 200_000,
+) -> None:
+    """Journal append, read+decode, replay (and its ratio to read+decode), peak memory."""
+    emit("journal", journal.run(events), as_json)
+
+
+if __name__ == "__main__":
+    app()

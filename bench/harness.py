@@ -1,0 +1,68 @@
+"""What every benchmark shares: timing, machine facts, and printing JSON plus a table."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+T = TypeVar("T")
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(terse=True),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@contextmanager
+def stopwatch() -> Iterator[Callable[[], float]]:
+    """Yields a function that returns the seconds elapsed (frozen once the block ends)."""
+    start = time.perf_counter()
+    end: list[float] = []
+    yield lambda: (end[0] if end else time.perf_counter()) - start
+    end.append(time.perf_counter())
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(name: str, results: dict[str, Any], as_json: bool) -> None:
+    """One JSON object (``--json``) or a table; both carry the machine it ran on."""
+    document = {"benchmark": name, "machine": machine(), **results}
+    if as_json:
+        out.print(json.dumps(document, sort_keys=True), markup=False)
+        return
+    table = Table("metric", "value", title=f"bench {name}")
+    for key, value in results.items():
+        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown)
+    out.print(table)
