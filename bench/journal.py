@@ -16,6 +16,7 @@ from typing import Any
 
 from agents.instruments import InstrumentRegistry
 from agents.registry import build_agents
+from bench.harness import peak_rss_mb, progress, stopwatch
 from schemas import Fill
 from streams.codec import decode_payload
 from streams.records import NewRecord, new_record
@@ -23,8 +24,6 @@ from streams.replay import replay
 from streams.sqlite_journal import SqliteJournal
 from streams.topics import EXEC_REPORTS
 from streams.verify import verify_chain
-
-from bench.harness import peak_rss_mb, progress, stopwatch
 
 BATCH = 5000
 ACCOUNTS = 20
@@ -57,9 +56,8 @@ def fill_journal(journal: SqliteJournal, events: int) -> float:
         task = bar.add_task("append", total=events)
         for start in range(0, events, BATCH):
             batch = make_fills(min(BATCH, events - start), start)
-            with stopwatch() as elapsed:
-                with journal.transaction():
-                    journal.append_in_transaction(batch)
+            with stopwatch() as elapsed, journal.transaction():
+                journal.append_in_transaction(batch)
             spent += elapsed()
             bar.advance(task, len(batch))
     return spent
@@ -83,7 +81,7 @@ def _replay_rss(path: Path) -> float:
         "from bench.journal import replay_in_process; "
         "print(json.dumps(replay_in_process(Path(sys.argv[1]))))"
     )
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
     return float(json.loads(done.stdout)["peak_rss_mb"])
@@ -114,7 +112,9 @@ def run(events: int) -> dict[str, Any]:
         with stopwatch() as elapsed:
             chain = verify_chain(journal)
         verify_s = elapsed()
-        assert decoded == events and result.events == events and chain.ok
+        assert decoded == events, "read+decode lost records"
+        assert result.events == events, "replay lost records"
+        assert chain.ok, "the chain does not verify"
         journal.close_now()
         rss = _replay_rss(Path(tmp) / "journal.sqlite")
     read_rate = events / read_s

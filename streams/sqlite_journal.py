@@ -74,7 +74,13 @@ _COLUMNS = (
 def _to_record(row: tuple[Any, ...]) -> LogRecord:
     # Columns come back typed by the schema (INTEGER, TEXT), so no conversions here:
     # this runs once per record read.
-    return LogRecord(*row[:12], row[12].encode())
+    seq, topic, part, off, key, kind, version, event_id, ts_event, ts_ingest, cause, corr, body = (
+        row
+    )
+    return LogRecord(
+        seq, topic, part, off, key, kind, version, event_id, ts_event, ts_ingest, cause, corr,
+        body.encode(),
+    )  # fmt: skip
 
 
 @dataclass(slots=True)

@@ -18,9 +18,9 @@ timestamps = st.integers(min_value=0, max_value=2**62)
 
 
 def decimals(positive: bool = False, non_negative: bool = False) -> st.SearchStrategy[str]:
-    low = Decimal("0.00000001") if positive else Decimal(0) if non_negative else Decimal(-1e9)
+    low = Decimal("0.00000001") if positive else Decimal(0) if non_negative else Decimal("-1e9")
     values = st.decimals(
-        min_value=low, max_value=Decimal(1e9), places=8, allow_nan=False, allow_infinity=False
+        min_value=low, max_value=Decimal("1e9"), places=8, allow_nan=False, allow_infinity=False
     )
     return values.map(lambda d: format(d.normalize() if d else Decimal(0), "f"))
 

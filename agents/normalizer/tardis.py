@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import heapq
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -28,7 +29,7 @@ from agents.normalizer.fields import (
     ts_from_digits,
 )
 from agents.normalizer.parsed import BadInput, Problem, clip, raw_text
-from schemas import InstrumentId, Quote, Trade
+from schemas import InstrumentId, Quote, TapelineError, Trade
 from schemas.types import Aggressor
 
 TRADE_COLUMNS = (
@@ -190,11 +191,31 @@ def parse_tardis_stream(
 
 
 def parse_tardis(path: Path | str, *, registry: InstrumentRegistry) -> Iterator[TardisItem]:
-    """Stream one Tardis CSV file (``.csv`` or ``.csv.gz``); the file stays open while read."""
+    """Stream one Tardis CSV file (``.csv`` or ``.csv.gz``); the file stays open while read.
+
+    A file that cannot be opened is the caller's error (``TapelineError``); a file that
+    breaks while being read (a cut ``.gz``) ends with a Problem after its good rows.
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as stream:
-        yield from parse_tardis_stream(stream, registry=registry, source=path.name)
+    try:
+        stream = opener(path, "rb")
+    except OSError as error:
+        raise TapelineError(f"{path}: cannot open the Tardis file: {error}") from None
+    failures: list[str] = []
+    with stream:
+        yield from parse_tardis_stream(
+            _until_broken(stream, failures), registry=registry, source=path.name
+        )
+    for failure in failures:
+        yield Problem(None, f"the file could not be read to its end: {failure}", "", path.name)
+
+
+def _until_broken(stream: Iterable[bytes], failures: list[str]) -> Iterator[bytes]:
+    try:
+        yield from stream
+    except (OSError, EOFError, zlib.error) as error:  # a cut or corrupt .gz
+        failures.append(str(error) or type(error).__name__)
 
 
 def _keyed(items: Iterator[TardisItem], tie: int) -> Iterator[tuple[int, int, TardisItem]]:

@@ -60,7 +60,7 @@ def _take(book: Book, side: str, limit: Decimal | None, leaves: Decimal) -> tupl
     price, left = _touch_for(book, side)
     if price is None or left <= ZERO:
         return ZERO, ZERO
-    if False:
+    if limit is not None and (limit < price if side == "buy" else limit > price):
         return ZERO, ZERO
     return min(leaves, left), price
 
@@ -199,7 +199,7 @@ def _plan_side(
             continue
         if not crosses(order.limit_price):
             break
-        qty = min(order.leaves_qty, budget)
+        qty = order.leaves_qty
         plan.append((order, qty))
         budget -= qty
     return plan

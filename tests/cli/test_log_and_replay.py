@@ -123,7 +123,8 @@ def test_replay_prints_hashes_and_verifies(session: Path) -> None:
 def test_verify_fails_when_live_differs(session: Path) -> None:
     db = sqlite3.connect(session / "journal.sqlite")
     db.execute(
-        "UPDATE agent_state SET value = CAST(replace(value, '0.15', '0.16') AS BLOB) WHERE agent = 'positions'"
+        "UPDATE agent_state SET value = CAST(replace(value, '0.15', '0.16') AS BLOB) "
+        "WHERE agent = 'positions'"
     )
     db.commit()
     db.close()

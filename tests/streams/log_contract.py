@@ -14,7 +14,6 @@ from streams.log import Log
 from streams.partitioning import partition_for
 from streams.records import NewRecord, new_record
 from streams.topics import EXEC_REPORTS, MD_TICKS
-
 from tests import factories
 
 T = TypeVar("T")

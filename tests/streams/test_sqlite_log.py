@@ -39,9 +39,13 @@ def test_global_sequence_orders_across_topics(journal: SqliteJournal) -> None:
 
 
 def test_failed_transaction_leaves_no_trace(journal: SqliteJournal) -> None:
-    with pytest.raises(RuntimeError), journal.transaction():
-        journal.append_in_transaction(fills(5))
-        raise RuntimeError("crash before commit")
+    def crash_before_commit() -> None:
+        with journal.transaction():
+            journal.append_in_transaction(fills(5))
+            raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        crash_before_commit()
     assert journal.end_seq() == 0
     positions = run(journal.append(fills(1, accounts=1)))
     assert positions[0].offset == 0

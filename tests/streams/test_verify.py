@@ -24,7 +24,7 @@ def _journal(factory: pytest.TempPathFactory) -> SqliteJournal:
 
 
 def _where(journal: SqliteJournal, seq: int) -> str:
-    topic, part, off = journal.db.execute(
+    topic, part, _offset = journal.db.execute(
         "SELECT topic, partition, offset FROM journal WHERE seq = ?", (seq,)
     ).fetchone()
     return f"{topic}[{part}]"
@@ -47,7 +47,7 @@ def test_a_modified_record_is_named(
         "event_id": "e",
         "kind": "quote",
     }[column]
-    journal.db.execute(f"UPDATE journal SET {column} = ? WHERE seq = ?", (value, seq))  # noqa: S608
+    journal.db.execute(f"UPDATE journal SET {column} = ? WHERE seq = ?", (value, seq))
     report = verify_chain(journal)
     assert not report.ok
     assert any(where in p and f"(seq {seq})" in p for p in report.problems), report.problems

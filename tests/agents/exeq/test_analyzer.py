@@ -97,7 +97,8 @@ def test_buy_in_two_fills_resolves_each_horizon_as_of() -> None:
     # realized spread at delta = 5 s: 2 * (100.20 - 99.9) = 0.60
     assert final.realized_spread == D("0.60")
     assert final.arrival_slippage_bps == provisional.arrival_slippage_bps
-    assert book.orders == {} and book.due == []
+    assert book.orders == {}
+    assert book.due == []
 
 
 def test_sell_partially_filled_then_canceled() -> None:
@@ -150,13 +151,15 @@ def test_unfilled_order_gets_only_a_final_report() -> None:
     ]
     book, [final] = run(events)
     assert final.final is True
-    assert final.avg_px is None and final.arrival_slippage_bps is None
+    assert final.avg_px is None
+    assert final.arrival_slippage_bps is None
     # pure opportunity cost: +1 * 1 * (100.5 - 100) = 0.5 -> 0.5 / 100 * 1e4 = 50 bps
     assert final.implementation_shortfall == D("0.5")
     assert final.implementation_shortfall_bps == D("50.0000")
     assert final.fill_rate == D("0")
     assert final.first_fill_latency_ns is None
-    assert book.orders == {} and book.open_orders == 0
+    assert book.orders == {}
+    assert book.open_orders == 0
 
 
 def test_replace_changes_the_intended_quantity_and_the_id() -> None:
@@ -183,10 +186,13 @@ def test_horizons_past_the_end_of_data_stay_none_and_pending() -> None:
     ]
     book, [provisional] = run(events)
     assert provisional.markout_100ms_bps is None  # terminal before any horizon passed
-    assert len(book.orders) == 1 and len(book.due) == 1
+    assert len(book.orders) == 1
+    assert len(book.due) == 1
     later = Analyzer(InstrumentRegistry()).report(BTC, book.orders["ACC-1|O-1"], T, final=False)
-    assert later.markout_100ms_bps == D("0.0000") and later.markout_1s_bps == D("0.0000")
-    assert later.markout_5s_bps is None and later.markout_60s_bps is None
+    assert later.markout_100ms_bps == D("0.0000")
+    assert later.markout_1s_bps == D("0.0000")
+    assert later.markout_5s_bps is None
+    assert later.markout_60s_bps is None
 
 
 def test_no_quote_at_the_horizon_makes_the_markout_unmeasurable() -> None:
@@ -197,8 +203,10 @@ def test_no_quote_at_the_horizon_makes_the_markout_unmeasurable() -> None:
     ]
     _, [provisional, final] = run(events)
     assert final.final is True
-    assert final.arrival_slippage_bps is None and final.implementation_shortfall is None
-    assert final.markout_60s_bps is None and final.realized_spread is None
+    assert final.arrival_slippage_bps is None
+    assert final.implementation_shortfall is None
+    assert final.markout_60s_bps is None
+    assert final.realized_spread is None
     assert provisional.final is False
 
 
@@ -222,6 +230,7 @@ def test_a_tick_before_a_horizon_touches_nothing() -> None:
     book, _ = run([quote_mid("100", T), accepted(ts_event=T), filled(ts_event=T + MS)])
     due_before = list(book.due)
     book, out = run([quote_mid("100.1", T + 101 * MS)], book=book)  # due at T+101ms: not past
-    assert out == [] and book.due == due_before
+    assert out == []
+    assert book.due == due_before
     book, _ = run([quote_mid("100.2", T + 102 * MS)], book=book)
     assert book.due[0][3] == 1  # moved on to the 1 s horizon

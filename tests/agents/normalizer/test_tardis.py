@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agents.normalizer import Problem, merge_tardis, parse_tardis
-from schemas import Quote, Trade
+from schemas import Quote, TapelineError, Trade
 from tests.agents.normalizer.helpers import (
     QUOTES_HEADER,
     REGISTRY,
@@ -233,3 +233,20 @@ def test_merging_the_shared_files_is_time_ordered(market_data: Path) -> None:
     ticks = [item for item in merged if isinstance(item, Trade | Quote)]
     keys = [(tick.ts_event, tick.kind == "trade") for tick in ticks]
     assert keys == sorted(keys)
+
+
+def test_a_cut_gzip_file_keeps_its_good_rows_and_ends_with_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "trades.csv.gz"
+    rows = "".join(f"{TRADE_ROW.replace('42377944', str(n))}\n" for n in range(2000))
+    compressed = gzip.compress(f"{TRADES_HEADER}\n{rows}".encode())
+    path.write_bytes(compressed[: len(compressed) // 2])
+    items = list(parse_tardis(path, registry=REGISTRY))
+    assert isinstance(items[-1], Problem)
+    assert "could not be read to its end" in items[-1].reason
+    assert len(items) > 100
+    assert all(isinstance(item, Trade) for item in items[:-2])  # the row cut in two may be bad
+
+
+def test_a_missing_file_is_the_callers_error(tmp_path: Path) -> None:
+    with pytest.raises(TapelineError, match="cannot open the Tardis file"):
+        list(parse_tardis(tmp_path / "nope.csv", registry=REGISTRY))
