@@ -199,7 +199,7 @@ def _plan_side(
             continue
         if not crosses(order.limit_price):
             break
-        qty = order.leaves_qty
+        qty = min(order.leaves_qty, budget)
         plan.append((order, qty))
         budget -= qty
     return plan

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
+from agents.instruments import InstrumentRegistry
+from agents.venue.reports import VenueStateError
+from agents.view import TablesView
 from schemas import Fill
+from streams.state import encode_state
 from tests.agents.venue.support import (
     D,
     Venue,
@@ -340,3 +346,19 @@ def test_state_survives_its_stored_bytes() -> None:
     assert twin.book() == venue.book()
     tail = [trade(price="9980", size="2"), trade(price="10020", size="2")]
     assert [summary(twin.send(t)) for t in tail] == [summary(venue.send(t)) for t in tail]
+
+
+def test_a_limit_order_without_a_price_is_canceled() -> None:
+    out = quoted().send(accepted(limit_price=None))
+    assert summary(out) == [("canceled", "O-1", "1", "limit order without a price")]
+
+
+def test_reference_data_gone_while_orders_rest_raises_before_any_change() -> None:
+    venue = quoted()
+    venue.send(accepted(limit_price="9990", expire_ts=T0 + 5))
+    venue.send(accepted(order_id="O-2", limit_price="9980"))
+    before = encode_state(venue.book())
+    venue.view = TablesView({}, InstrumentRegistry([]))
+    with pytest.raises(VenueStateError, match="instrument definition"):
+        venue.send(trade(price="9970", ts_event=T0 + 9))  # would expire O-1, fill O-2
+    assert encode_state(venue.book()) == before
