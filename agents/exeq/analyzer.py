@@ -152,6 +152,8 @@ class Analyzer:
             if order.pending == 0 and order.terminal:
                 del book.orders[key]
                 finals.append(self.report(book.instrument, order, now, final=True))
+        if not due:
+            book.seq = 0  # an idle book is back to its initial form
         return finals
 
     @staticmethod

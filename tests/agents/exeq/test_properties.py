@@ -114,7 +114,7 @@ def test_finished_orders_leave_memory(events: list[Any]) -> None:
     book, _ = run(events)
     assert book.orders == {}
     assert book.due == []
-    assert (book.open_orders, book.trade_pv, book.trade_volume) == (0, D(0), D(0))
+    assert (book.open_orders, book.trade_pv, book.trade_volume, book.seq) == (0, D(0), D(0), 0)
 
 
 @settings(max_examples=60, deadline=None)
