@@ -11,12 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents.cli.common import DataDir, Engine, EngineOpt, err, open_journal, out
-from agents.registry import build_agents, instrument_registry
+from agents.registry import build_agents, embedded_runtime, load_config
 from schemas import TapelineError
 from streams.agent import Agent
 from streams.errors import ChainBrokenError
 from streams.replay import ReplayResult, Until, replay
-from streams.runtime import EmbeddedRuntime
 from streams.sqlite_journal import SqliteJournal
 from streams.store import StateStore
 from streams.verify import verify_chain
@@ -37,7 +36,7 @@ def _progress() -> Progress:
 def catchup(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
     """Run every agent until it has consumed everything in the log, then exit."""
     journal = open_journal(data_dir, must_exist=True)
-    runtime = EmbeddedRuntime(journal, build_agents(instrument_registry(data_dir)))
+    runtime = embedded_runtime(journal, load_config(data_dir))
     with _progress() as progress:
         task = progress.add_task("catchup", total=journal.end_seq())
         report = runtime.catchup(lambda count: progress.advance(task, count))
@@ -49,8 +48,8 @@ def catchup(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
     )
 
 
-def parse_until(value: str, journal: SqliteJournal) -> Until:
-    """An integer is a global seq; anything else must be an ISO-8601 time (UTC if naive)."""
+def parse_until(value: str) -> Until:
+    """An integer is a global seq; anything else must be an ISO-8601 time with a zone."""
     if value.isdigit():
         return Until(seq=int(value))
     try:
@@ -90,8 +89,8 @@ def run_replay(
 ) -> None:
     """Rebuild every table from the log into a fresh store; print a hash per table."""
     journal = open_journal(data_dir, must_exist=True)
-    agents = build_agents(instrument_registry(data_dir))
-    bound = parse_until(until, journal) if until else None
+    agents = build_agents(load_config(data_dir))
+    bound = parse_until(until) if until else None
     if verify and bound is not None:
         raise TapelineError("--verify compares with the live tables; it cannot take --until")
     end = journal.end_seq()
@@ -173,7 +172,7 @@ def _print(
 def snapshot(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
     """Save every live table with its position, for `replay --from-snapshot`."""
     journal = open_journal(data_dir, must_exist=True)
-    agents = build_agents(instrument_registry(data_dir))
+    agents = build_agents(load_config(data_dir))
     snapshot_id = StateStore(journal.db).take_snapshot(agent.name for agent in agents)
     journal.close_now()
     out.print(f"snapshot {snapshot_id} taken")

@@ -21,8 +21,9 @@ SYNTHETIC_INSTRUMENTS: tuple[InstrumentDefinition, ...] = tuple(
     definition for definition in BUILT_IN if definition.instrument in SYNTHETIC_IDS
 )
 
-_MAX_STEP_NS = 2_000_000
-"""Up to 2 ms between events; a step of 0 (two events at one ns) is allowed on purpose."""
+_MAX_STEP_NS = 50_000_000
+"""Up to 50 ms between events, so 20,000 ticks span minutes and markouts resolve;
+a step of 0 (two events at one ns) is allowed on purpose."""
 _TRADE_SHARE = 0.4
 _START_PRICE_TICKS = (5_000, 20_000)
 _MAX_SPREAD_TICKS = 4

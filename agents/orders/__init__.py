@@ -1,0 +1,1 @@
+"""orders: the order table folded from ``orders.events`` (see ``agent.py``)."""

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.instruments import InstrumentRegistry
-from agents.registry import build_agents
+from agents.registry import Config, build_agents
+from agents.risk import RiskLimits
 from agents.view import TablesView
 from schemas import Record
 from streams.agent import Agent
@@ -69,7 +70,7 @@ def sessions(draw: st.DrawFn) -> list[tuple[str, Record]]:
 
 
 def _agents() -> list[Agent[Any]]:
-    return build_agents(REGISTRY)
+    return build_agents(Config(REGISTRY, RiskLimits()))
 
 
 def _runtime(journal: SqliteJournal, batch: int = 7) -> EmbeddedRuntime:

@@ -1,0 +1,1 @@
+"""alerts: every compliance alert, as recorded in ``compliance.alerts``."""

@@ -1,0 +1,165 @@
+"""`tapeline run`: the main job. Feed -> normalizer -> order flow -> oms/risk -> venue ->
+positions, pnl, exeq; prints a summary and leaves the journal for replay and audit."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agents.cli.common import DataDir, Engine, EngineOpt, err, open_journal, out
+from agents.cli.query_cmd import print_rows
+from agents.normalizer import Normalizer, Problem, synthetic_feed
+from agents.orderflow.generator import OrderFlow
+from agents.registry import adopt_config, build_agents, embedded_runtime, load_config
+from agents.session import Session, SessionCounts
+from agents.tables import (
+    EXEQ_SUMMARY_COLUMNS,
+    TABLE_COLUMNS,
+    TableName,
+    View,
+    load_tables,
+    read_rows,
+)
+from schemas import Record, TapelineError
+from streams.sqlite_journal import JOURNAL_FILE, SqliteJournal
+
+SUMMARY_POSITIONS = TABLE_COLUMNS[TableName.positions][:-1]
+
+
+def run(
+    data_dir: DataDir,
+    feed: Annotated[
+        str, typer.Option("--feed", help="synthetic | tardis:TRADES[,QUOTES] | none")
+    ] = "synthetic",
+    orders: Annotated[int, typer.Option("--orders", min=0, help="New orders to send.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seeds the feed and the order flow.")] = 7,
+    ticks: Annotated[
+        int, typer.Option("--ticks", min=1, help="Ticks of the synthetic feed.")
+    ] = 20_000,
+    accounts: Annotated[int, typer.Option("--accounts", min=1, max=100)] = 4,
+    instruments: Annotated[
+        Path | None, typer.Option("--instruments", help="TOML: more instruments.")
+    ] = None,
+    limits: Annotated[Path | None, typer.Option("--limits", help="TOML: risk limits.")] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Delete the data dir's journal and start over.")
+    ] = False,
+    engine: EngineOpt = Engine.embedded,
+) -> None:
+    """Run a trading session on the embedded engine and print what happened."""
+    _prepare(data_dir, fresh)
+    adopt_config(data_dir, instruments, limits)
+    config = load_config(data_dir)
+    normalizer = Normalizer(config.registry)
+    items, expected = _feed(feed, seed, ticks, normalizer)
+    flow = None
+    if orders:
+        names = [f"ACC-{n}" for n in range(1, accounts + 1)]
+        flow = OrderFlow(
+            seed=seed, orders=orders, ticks=expected, accounts=names, registry=config.registry
+        )
+    journal = open_journal(data_dir)
+    runtime = embedded_runtime(journal, config)
+    with _progress() as progress:
+        task = progress.add_task("session", total=expected)
+        session = Session(journal, runtime, flow, lambda n: progress.update(task, completed=n))
+        counts = session.run(items)
+    _summary(journal, counts, feed, normalizer)
+    journal.close_now()
+
+
+def _prepare(data_dir: Path, fresh: bool) -> None:
+    journal_path = data_dir / JOURNAL_FILE
+    if not journal_path.exists():
+        return
+    if not fresh:
+        raise TapelineError(
+            f"{data_dir} already holds a journal; check it with `tapeline replay --verify`, "
+            "start over with `tapeline run --fresh`, or pass another --data-dir"
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{journal_path}{suffix}").unlink(missing_ok=True)
+
+
+def _feed(
+    feed: str, seed: int, ticks: int, normalizer: Normalizer
+) -> tuple[Iterable[Record | Problem], int]:
+    """The feed's items and how many ticks to expect (for the order schedule and the bar)."""
+    if feed == "synthetic":
+        return normalizer.feed_ticks(synthetic_feed(seed, count=ticks)), ticks
+    if feed == "none":
+        return [], 0
+    if feed.startswith("tardis:"):
+        paths = [Path(p) for p in feed.removeprefix("tardis:").split(",") if p]
+        if not 1 <= len(paths) <= 2:
+            raise TapelineError("--feed tardis:TRADES[,QUOTES] takes one or two files")
+        for path in paths:
+            if not path.is_file():
+                raise TapelineError(f"--feed: no such file: {path}")
+        quotes = paths[1] if len(paths) == 2 else None
+        expected = sum(_data_lines(path) for path in paths)
+        return normalizer.feed_tardis_session(paths[0], quotes), expected
+    raise TapelineError(f"--feed {feed!r}: use synthetic, tardis:TRADES[,QUOTES] or none")
+
+
+def _data_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _summary(
+    journal: SqliteJournal, counts: SessionCounts, feed: str, normalizer: Normalizer
+) -> None:
+    config = load_config(journal.path.parent)
+    tables = load_tables(journal, build_agents(config))
+    kinds = dict(journal.db.execute("SELECT kind, count(*) FROM journal GROUP BY kind").fetchall())
+    session: list[dict[str, Any]] = [
+        {
+            "feed": feed,
+            "ticks": counts.ticks,
+            "gaps": counts.gaps,
+            "bad ticks": counts.problems,
+            "duplicates": normalizer.counters.duplicates,
+            "commands": counts.commands,
+            "fills": kinds.get("fill", 0),
+            "dead letters": kinds.get("dead_letter", 0),
+            "journal records": journal.end_seq(),
+            "seconds": f"{counts.seconds:.2f}",
+        }
+    ]
+    print_rows("session", session, None)
+    for sample in counts.problem_samples:
+        err.print(f"bad tick: {sample}", markup=False)
+    statuses = Counter(row["status"] for row in read_rows(TableName.orders, tables, config))
+    print_rows("orders by status", [dict(sorted(statuses.items()))], None)
+    print_rows("positions", read_rows(TableName.positions, tables, config), SUMMARY_POSITIONS)
+    print_rows("pnl", read_rows(TableName.pnl, tables, config), _PNL_COLUMNS)
+    exeq = read_rows(TableName.exeq, tables, config, View.summary)
+    print_rows("execution quality", exeq, EXEQ_SUMMARY_COLUMNS)
+    alerts = read_rows(TableName.alerts, tables, config)
+    out.print(f"compliance alerts: {len(alerts)}", markup=False)
+    out.print(
+        f"journal: {journal.path} - rebuild and check every table with "
+        f"`tapeline replay --verify --data-dir {journal.path.parent}`",
+        markup=False,
+    )
+
+
+_PNL_COLUMNS = ("account", "realized_pnl", "unrealized_pnl", "total_pnl", "fees", "open_positions")
