@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,8 @@ LIMITS_FILE = "limits.toml"
 
 @dataclass(frozen=True)
 class Config:
-    registry: InstrumentRegistry
-    limits: RiskLimits
+    registry: InstrumentRegistry = field(default_factory=InstrumentRegistry)
+    limits: RiskLimits = field(default_factory=RiskLimits)
 
 
 def adopt_config(data_dir: Path, instruments: Path | None, limits: Path | None) -> None:

@@ -14,8 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from agents.instruments import InstrumentRegistry
-from agents.registry import build_agents
+from agents.registry import Config, build_agents
 from bench.harness import peak_rss_mb, progress, stopwatch
 from schemas import Fill
 from streams.codec import decode_payload
@@ -89,7 +88,7 @@ def _replay_rss(path: Path) -> float:
 
 def replay_in_process(path: Path) -> dict[str, float]:
     journal = SqliteJournal(path)
-    replay(journal, build_agents(InstrumentRegistry()))
+    replay(journal, build_agents(Config()))
     journal.close_now()
     return {"peak_rss_mb": peak_rss_mb()}
 
@@ -101,7 +100,7 @@ def run(events: int) -> dict[str, Any]:
         with stopwatch() as elapsed:
             decoded = read_and_decode(journal)
         read_s = elapsed()
-        agents = build_agents(InstrumentRegistry())
+        agents = build_agents(Config())
         with progress() as bar:
             task = bar.add_task("replay", total=events)
             with stopwatch() as elapsed:
