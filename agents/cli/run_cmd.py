@@ -132,7 +132,7 @@ def _summary(
     kinds = dict(journal.db.execute("SELECT kind, count(*) FROM journal GROUP BY kind").fetchall())
     session: list[dict[str, Any]] = [
         {
-            "feed": feed,
+            "feed": _short(feed),
             "ticks": counts.ticks,
             "gaps": counts.gaps,
             "bad ticks": counts.problems,
@@ -160,6 +160,12 @@ def _summary(
         f"`tapeline replay --verify --data-dir {journal.path.parent}`",
         markup=False,
     )
+
+
+def _short(feed: str) -> str:
+    """``tardis:/long/path/a.csv,/long/path/b.csv`` as ``tardis:a.csv,b.csv``."""
+    kind, colon, files = feed.partition(":")
+    return kind + colon + ",".join(Path(f).name for f in files.split(",")) if colon else feed
 
 
 _PNL_COLUMNS = ("account", "realized_pnl", "unrealized_pnl", "total_pnl", "fees", "open_positions")

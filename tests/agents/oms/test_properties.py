@@ -58,13 +58,13 @@ COMMANDS = (SubmitOrder, CancelOrder, ReplaceOrder, SetTradingState, KillSwitch)
 
 def _price(draw: Any, instrument: str) -> str:
     ticks = draw(st.integers(-40, 40))
-    off_grid = draw(st.sampled_from([D(0)] * 9 + [TICKS[instrument] / 2]))
+    off_grid = draw(st.sampled_from([D(0)] * 19 + [TICKS[instrument] / 2]))
     return str(MIDS[instrument] + ticks * TICKS[instrument] + off_grid)
 
 
 def _qty(draw: Any, instrument: str, top: int = 30) -> str:
     lots = draw(st.integers(1, top))
-    off_grid = draw(st.sampled_from([D(0)] * 9 + [LOTS[instrument] / 2]))
+    off_grid = draw(st.sampled_from([D(0)] * 19 + [LOTS[instrument] / 2]))
     return str(lots * LOTS[instrument] + off_grid)
 
 
@@ -150,7 +150,7 @@ def action(draw: Any, desk: Desk, ts: int, fresh: str) -> Record:
             ts_event=ts,
         )
     if kind == "state":
-        state = draw(st.sampled_from(["ACTIVE", "ACTIVE", "REDUCING", "HALTED"]))
+        state = draw(st.sampled_from(["ACTIVE"] * 4 + ["REDUCING", "HALTED"]))
         return SetTradingState(account=account, state=state, reason="test", ts_event=ts)
     return KillSwitch(account=account, reason="test", requested_by="ops", ts_event=ts)
 
