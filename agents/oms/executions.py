@@ -72,7 +72,7 @@ def on_fill(book: AccountBook, fill: Fill) -> list[Record]:
                 f"({order.side} {order.instrument}); not applied",
             )
         ]
-    last_qty = fill.qty
+    last_qty = min(fill.qty, order.leaves_qty)
     out: list[Record] = [execution(book, order, fill, last_qty)]
     if fill.qty > last_qty:
         excess = fill.qty - last_qty

@@ -428,3 +428,16 @@ def test_evolve_refuses_an_execution_that_does_not_add_up() -> None:
         evolve(book, decode_payload(record.kind, record.payload))
     assert book.orders["ACC-1-1"].cum_qty == D(0)
     assert book.exec_ids == set()
+
+
+def test_cancels_count_toward_the_message_rate_but_are_never_throttled() -> None:
+    desk = Desk(limits=RiskLimits(default_account=AccountLimits(max_messages_per_second=3)))
+    alpha_order(desk, "C-1")
+    alpha_order(desk, "C-2")
+    desk.send(cancel(cl_ord_id="X-1", orig_cl_ord_id="C-1"))
+    throttled = desk.send(submit(cl_ord_id="C-3", instrument=ALPHA, limit_price="100"))[0]
+    assert isinstance(throttled, OrderRejected)
+    assert (throttled.rule, throttled.observed) == ("message_rate", "4")
+    canceled = desk.send(cancel(cl_ord_id="X-2", orig_cl_ord_id="C-2"))[0]
+    assert isinstance(canceled, OrderCanceled)
+    assert len(desk.book().message_ts) == 5
