@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bench import journal
+from bench import journal, oms
 from bench.harness import emit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
@@ -27,6 +27,16 @@ def journal_bench(
 ) -> None:
     """Journal append, read+decode, replay (and its ratio to read+decode), peak memory."""
     emit("journal", journal.run(events), as_json)
+
+
+@app.command("oms")
+def oms_bench(
+    as_json: JsonOpt = False,
+    rate: Annotated[float, typer.Option("--rate", min=0, help="Orders/s offered; 0: max.")] = 5000,
+    duration: Annotated[float, typer.Option("--duration", min=0.1, help="Seconds.")] = 5,
+) -> None:
+    """Order -> accepted latency (HDR, coordinated omission accounted) at an offered rate."""
+    emit("oms", oms.run(rate, duration), as_json)
 
 
 if __name__ == "__main__":

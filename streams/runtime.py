@@ -100,29 +100,33 @@ class AgentRunner:
         if rec.kind not in agent.kinds or rec.event_id in table.seen:
             return
         payload = decode_payload(rec.kind, rec.payload)
+        pending.seen.append(rec.event_id)
         if agent.decide is None and agent.process is None:
             key = table.fold(rec.event_id, payload)
             assert key is not None
+            pending.changed.add(key)
+            return
+        table.seen.add(rec.event_id)
+        key = agent.state_key(payload)
+        state = table.get(key)
+        if agent.process is not None:
+            state, events = agent.process(state, payload, view)
+            pending.outputs.extend(self._record(rec, i, event) for i, event in enumerate(events))
         else:
-            key = agent.state_key(payload)
-            state = table.get(key)
-            if agent.process is not None:
-                state, events = agent.process(state, payload, view)
-                for index, event in enumerate(events):
-                    pending.outputs.append(self._record(rec, index, event))
-            else:
-                assert agent.decide is not None
-                assert agent.evolve is not None
-                for index, event in enumerate(agent.decide(state, payload, view)):
-                    out = self._record(rec, index, event)
-                    if out.topic == agent.output_topic:
-                        # Evolve on the recorded bytes: exactly what replay reads back.
-                        state = agent.evolve(state, decode_payload(out.kind, out.payload))
-                    pending.outputs.append(out)
-            table.states[key] = state
-            table.seen.add(rec.event_id)
+            assert agent.decide is not None
+            assert agent.evolve is not None
+            folded = key in table.states
+            for index, event in enumerate(agent.decide(state, payload, view)):
+                out = self._record(rec, index, event)
+                if out.topic == agent.output_topic:
+                    # Evolve on the recorded bytes: exactly what replay reads back.
+                    state = agent.evolve(state, decode_payload(out.kind, out.payload))
+                    folded = True
+                pending.outputs.append(out)
+            if not folded:
+                return  # nothing recorded for this key: replay would not have a row either
+        table.states[key] = state
         pending.changed.add(key)
-        pending.seen.append(rec.event_id)
 
     def _record(self, cause: LogRecord, index: int, event: Record) -> NewRecord:
         return new_record(
@@ -225,9 +229,9 @@ class EmbeddedRuntime:
     def _commit(self, records: Sequence[LogRecord], pending: Mapping[str, _Pending]) -> None:
         last = records[-1].seq
         with self.journal.transaction():
+            stored = self.store.all_progress()
             for runner in self.runners:
-                stored = self.store.progress(runner.agent.name)
-                if stored != runner.progress:
+                if stored.get(runner.agent.name, Progress(0, 0)) != runner.progress:
                     raise RuntimeError(
                         f"agent {runner.agent.name} was moved on by another process; "
                         "run one runtime per data dir"
@@ -237,19 +241,17 @@ class EmbeddedRuntime:
                 if runner.progress.input_seq >= last:
                     continue
                 work = pending[runner.agent.name]
-                placed = self.journal.append_in_transaction(work.outputs)
-                own = [
-                    pos.seq
-                    for out, pos in zip(work.outputs, placed, strict=True)
-                    if out.topic == runner.agent.output_topic
-                ]
-                if runner.agent.output_topic is None:
-                    state_seq = last
-                else:
-                    state_seq = own[-1] if own else runner.progress.state_seq
-                progress = Progress(last, state_seq)
+                state_seq = last if runner.agent.output_topic is None else runner.progress.state_seq
+                if work.outputs:
+                    placed = self.journal.append_in_transaction(work.outputs)
+                    for out, pos in zip(work.outputs, placed, strict=True):
+                        if out.topic == runner.agent.output_topic:
+                            state_seq = pos.seq
                 rows = [(key, encode_state(runner.table.states[key])) for key in work.changed]
-                self.store.save(runner.agent.name, rows, work.seen, progress)
-                updates.append((runner, progress))
+                self.store.save(runner.agent.name, rows, work.seen)
+                updates.append((runner, Progress(last, state_seq)))
+            self.store.save_progress(
+                [(runner.agent.name, progress) for runner, progress in updates]
+            )
         for runner, progress in updates:
             runner.progress = progress

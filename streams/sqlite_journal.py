@@ -107,6 +107,8 @@ class SqliteJournal:
         self.db.execute("PRAGMA busy_timeout=30000")
         self.db.executescript(_SCHEMA)
         self._heads: dict[tuple[str, int], _Head] | None = None
+        self._next_seq: int | None = None
+        """The next global seq, known only inside a transaction."""
         self._partitions: dict[str, int] = {}
 
     @classmethod
@@ -131,6 +133,7 @@ class SqliteJournal:
             self.db.execute("COMMIT")
         finally:
             self._heads = None
+            self._next_seq = None
 
     # -- the Log protocol -----------------------------------------------------------
 
@@ -223,9 +226,10 @@ class SqliteJournal:
         if self._heads is None:
             raise LogError("append_in_transaction needs an open transaction")
         ts_ingest = self._clock()
-        next_seq = int(
-            self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM journal").fetchone()[0]
-        )
+        next_seq = self._next_seq
+        if next_seq is None:
+            row = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM journal").fetchone()
+            next_seq = int(row[0])
         rows = []
         positions = []
         heads = self._heads
@@ -254,6 +258,7 @@ class SqliteJournal:
             head.next_offset = offset + 1
             head.last_hash = digest
             next_seq += 1
+        self._next_seq = next_seq
         touched = {(pos.topic, pos.partition) for pos in positions}
         self.db.executemany("INSERT INTO journal VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         self.db.executemany(

@@ -78,14 +78,14 @@ class StateStore:
         )
         return table
 
-    def save(
-        self,
-        agent: str,
-        rows: Iterable[tuple[str, bytes]],
-        seen: Iterable[str],
-        progress: Progress,
-    ) -> None:
-        """Write changed rows, new event ids and progress; call inside the transaction."""
+    def all_progress(self) -> dict[str, Progress]:
+        return {
+            agent: Progress(int(input_seq), int(state_seq))
+            for agent, input_seq, state_seq in self.db.execute("SELECT * FROM agent_progress")
+        }
+
+    def save(self, agent: str, rows: Iterable[tuple[str, bytes]], seen: Iterable[str]) -> None:
+        """Write changed rows and new event ids; call inside the transaction."""
         self.db.executemany(
             "INSERT INTO agent_state VALUES (?, ?, ?) "
             "ON CONFLICT DO UPDATE SET value = excluded.value",
@@ -94,10 +94,13 @@ class StateStore:
         self.db.executemany(
             "INSERT OR IGNORE INTO agent_seen VALUES (?, ?)", [(agent, e) for e in seen]
         )
-        self.db.execute(
+
+    def save_progress(self, positions: Iterable[tuple[str, Progress]]) -> None:
+        """Each agent's new position; call inside the transaction that wrote its work."""
+        self.db.executemany(
             "INSERT INTO agent_progress VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
             "input_seq = excluded.input_seq, state_seq = excluded.state_seq",
-            (agent, progress.input_seq, progress.state_seq),
+            [(agent, p.input_seq, p.state_seq) for agent, p in positions],
         )
 
     def rows(self, agent: str) -> list[tuple[str, bytes]]:

@@ -4,6 +4,19 @@ Reads ``orders.commands`` and ``exec.reports`` keyed by account, writes
 ``orders.events``; risk decisions go to ``risk.decisions`` and unmatched or anomalous
 fills to ``compliance.alerts`` (neither is folded back). Replay folds ``orders.events``
 alone.
+
+Choices worth knowing:
+
+* Paper venue, no round trip: a cancel or replace of a live order is answered at once
+  (OrderCanceled / OrderReplaced); PendingCancel and PendingReplace exist in
+  ``transitions.TRANSITIONS`` for a real venue adapter.
+* Account ``*`` (set_trading_state, kill_switch): state is per account, so the gateway
+  fans ``*`` out as one command per account.
+* Time in force: the OMS has no clock; the venue reports expiry (ExecCanceled with
+  ``expired``), which becomes OrderExpired.
+* The OMS's positions (for risk) count the fills it matched to orders. A fill it could
+  not match (alert ``unknown_order_fill``) or the excess of an overfill (alert
+  ``overfill``) is in the positions table (from ``exec.reports``) but not here.
 """
 
 from __future__ import annotations

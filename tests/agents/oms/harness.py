@@ -12,12 +12,13 @@ from agents.oms.fold import evolve
 from agents.oms.state import AccountBook
 from agents.risk.limits import RiskLimits
 from agents.tickers.state import Ticker
-from schemas import KINDS, InstrumentDefinition, Record
+from schemas import KINDS, Fill, InstrumentDefinition, OrderAccepted, Record
 from schemas.view import TopOfBook
 from streams.codec import decode_payload
 from streams.records import NewRecord, new_record
 from streams.state import encode_state
 from streams.topics import ORDERS_EVENTS
+from tests.factories import fill, submit
 
 ALPHA = "synthetic:ALPHA"  # tick 0.01, lot 1
 BRAVO = "synthetic:BRAVO"  # tick 0.01, lot 1; the test view has no quote for it
@@ -119,3 +120,17 @@ class Desk:
 
 def _model(out: NewRecord) -> Record:
     return KINDS[out.kind].model_validate_json(out.payload)
+
+
+def alpha_order(desk: Desk, cl_ord_id: str = "C-1", **fields: object) -> OrderAccepted:
+    data: dict[str, object] = {"instrument": ALPHA, "limit_price": "100", "qty": "10"}
+    data.update(fields)
+    events = desk.send(submit(cl_ord_id=cl_ord_id, **data))
+    assert isinstance(events[0], OrderAccepted), events[0]
+    return events[0]
+
+
+def alpha_fill(exec_id: str, qty: str, price: str = "100", **fields: object) -> Fill:
+    data: dict[str, object] = {"instrument": ALPHA, "fee_currency": "USD", "cl_ord_id": "C-1"}
+    data.update(fields)
+    return fill(exec_id=exec_id, qty=qty, price=price, **data)

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from agents.oms import transitions as t
-from agents.oms.fold import CorruptOrderEventError, evolve
 from agents.risk.limits import AccountLimits, RiskLimits
 from schemas import (
     ComplianceAlert,
@@ -26,27 +25,10 @@ from schemas import (
     SetTradingState,
     TradingStateChanged,
 )
-from streams.codec import decode_payload
-from streams.records import new_record
-from streams.topics import ORDERS_EVENTS
-from tests.agents.oms.harness import ALPHA, BRAVO, Desk
-from tests.factories import T0, cancel, fill, replace, submit
+from tests.agents.oms.harness import ALPHA, BRAVO, Desk, alpha_fill, alpha_order
+from tests.factories import T0, cancel, replace, submit
 
 D = Decimal
-
-
-def alpha_order(desk: Desk, cl_ord_id: str = "C-1", **fields: object) -> OrderAccepted:
-    data: dict[str, object] = {"instrument": ALPHA, "limit_price": "100", "qty": "10"}
-    data.update(fields)
-    events = desk.send(submit(cl_ord_id=cl_ord_id, **data))
-    assert isinstance(events[0], OrderAccepted), events[0]
-    return events[0]
-
-
-def alpha_fill(exec_id: str, qty: str, price: str = "100", **fields: object):
-    data: dict[str, object] = {"instrument": ALPHA, "fee_currency": "USD", "cl_ord_id": "C-1"}
-    data.update(fields)
-    return fill(exec_id=exec_id, qty=qty, price=price, **data)
 
 
 def test_accept_stamps_arrival_mid_and_a_deterministic_order_id() -> None:
@@ -358,76 +340,6 @@ def test_message_rate_counts_every_message_and_rolls() -> None:
     )[0]
     assert isinstance(ok, OrderAccepted)
     assert desk.book().message_ts == [T0 + 2 * second]
-
-
-def test_fills_apply_while_a_cancel_or_replace_is_pending() -> None:
-    desk = Desk()
-    alpha_order(desk)
-    alpha_order(desk, "C-2")
-    book = desk.book()
-    book.orders["ACC-1-1"].status = t.PENDING_CANCEL
-    book.orders["ACC-1-2"].status = t.PENDING_REPLACE
-    part = desk.send(alpha_fill("E-1", "4"))[0]
-    assert isinstance(part, OrderPartiallyFilled)
-    assert desk.book().orders["ACC-1-1"].status == t.PENDING_CANCEL
-    full = desk.send(alpha_fill("E-2", "10", cl_ord_id="C-2"))[0]
-    assert isinstance(full, OrderFilled)
-    assert "ACC-1-2" not in desk.book().orders
-    # A replace is refused while a cancel is pending (no such transition).
-    refused = desk.send(replace(cl_ord_id="C-3", orig_cl_ord_id="C-1", qty="8"))[0]
-    assert isinstance(refused, OrderReplaceRejected)
-    assert "PendingCancel" in refused.reason
-    canceled = desk.send(cancel(cl_ord_id="X-1", orig_cl_ord_id="C-1"))[0]
-    assert isinstance(canceled, OrderCanceled)
-
-
-def test_a_transition_outside_the_table_raises() -> None:
-    with pytest.raises(t.IllegalTransitionError, match="Filled on cancel"):
-        t.next_status(t.FILLED, t.CANCEL, "ACC-1-1")
-    desk = Desk()
-    alpha_order(desk)
-    book = desk.book()
-    book.orders["ACC-1-1"].status = t.PENDING_NEW  # a corrupt book
-    canceled = OrderCanceled(
-        account="ACC-1",
-        cl_ord_id="C-1",
-        order_id="ACC-1-1",
-        instrument=ALPHA,
-        cum_qty="0",
-        reason="x",
-        ts_event=T0,
-    )
-    record = new_record(ORDERS_EVENTS, canceled)
-    with pytest.raises(t.IllegalTransitionError):
-        evolve(book, decode_payload(record.kind, record.payload))
-    assert "ACC-1-1" in book.orders  # nothing changed before the raise
-
-
-def test_evolve_refuses_an_execution_that_does_not_add_up() -> None:
-    desk = Desk()
-    alpha_order(desk)
-    bogus = OrderPartiallyFilled(
-        account="ACC-1",
-        cl_ord_id="C-1",
-        order_id="ACC-1-1",
-        instrument=ALPHA,
-        exec_id="E-1",
-        side="buy",
-        last_qty="2",
-        last_px="100",
-        cum_qty="3",
-        leaves_qty="7",
-        avg_px="100",
-        fee="0",
-        fee_currency="USD",
-        ts_event=T0,
-    )
-    record = new_record(ORDERS_EVENTS, bogus)
-    book = desk.book()
-    with pytest.raises(CorruptOrderEventError):
-        evolve(book, decode_payload(record.kind, record.payload))
-    assert book.orders["ACC-1-1"].cum_qty == D(0)
-    assert book.exec_ids == set()
 
 
 def test_cancels_count_toward_the_message_rate_but_are_never_throttled() -> None:

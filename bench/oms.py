@@ -1,0 +1,120 @@
+"""Order -> accepted latency on the embedded engine, with the journal committed.
+
+Open loop: order i is due at ``start + i / rate``; whenever the loop finds orders due it
+appends them to ``orders.commands`` and runs the runtime (tickers + oms) until their
+decisions are committed. Each order's latency runs from the moment it was *due*, not the
+moment it was sent, so a stall counts against every order that waited behind it
+(coordinated omission accounted for). ``rate=0`` offers everything at once: the maximum
+rate. The decisions are checked: every order must be accepted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from agents.oms import agent as oms_agent
+from agents.registry import Config
+from agents.tickers import agent as tickers_agent
+from agents.view import TablesView
+from bench.harness import progress
+from schemas import Quote, SubmitOrder
+from streams.records import NewRecord, new_record
+from streams.runtime import EmbeddedRuntime
+from streams.sqlite_journal import SqliteJournal
+from streams.topics import MD_TICKS, ORDERS_COMMANDS
+
+INSTRUMENT = "binance-futures:BTCUSDT"
+ACCOUNTS = 128
+T0 = 1_700_000_000_000_000_000
+
+
+def _orders(count: int) -> list[NewRecord]:
+    records = []
+    for i in range(count):
+        order = SubmitOrder(
+            account=f"ACC-{i % ACCOUNTS}",  # type: ignore[arg-type]
+            cl_ord_id=f"B{i:08d}",  # type: ignore[arg-type]
+            instrument=INSTRUMENT,  # type: ignore[arg-type]
+            side="buy" if i % 2 else "sell",
+            order_type="limit",
+            qty=Decimal("0.001") * (1 + i % 9),
+            limit_price=Decimal("9990.00") + Decimal(i % 7) if i % 2 else Decimal("10010.50"),
+            tif="GTC",
+            ts_event=T0 + 1_000_000 * (i + 1),
+        )
+        records.append(new_record(ORDERS_COMMANDS, order))
+    return records
+
+
+def _runtime(journal: SqliteJournal) -> EmbeddedRuntime:
+    config = Config()
+    agents = [tickers_agent.build(), oms_agent.build(config.registry, config.limits)]
+    runtime = EmbeddedRuntime(
+        journal, agents, lambda tables: TablesView(tables, config.registry), batch_size=4096
+    )
+    quote = Quote(
+        instrument=INSTRUMENT,  # type: ignore[arg-type]
+        bid=Decimal("10000.00"),
+        bid_size=Decimal(5),
+        ask=Decimal("10000.50"),
+        ask_size=Decimal(5),
+        ts_event=T0,
+        ts_recv=T0,
+    )
+    with journal.transaction():
+        journal.append_in_transaction([new_record(MD_TICKS, quote)])
+    runtime.catchup()
+    return runtime
+
+
+def run(rate: float, duration: float) -> dict[str, Any]:
+    count = max(int(rate * duration), 1) if rate > 0 else int(50_000 * duration)
+    orders = _orders(count)
+    histogram = HdrHistogram(1, 60_000_000, 3)  # microseconds, 1 us .. 60 s
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = SqliteJournal.in_dir(Path(tmp))
+        runtime = _runtime(journal)
+        interval_ns = int(1e9 / rate) if rate > 0 else 0
+        sent = 0
+        with progress() as bar:
+            task = bar.add_task(f"oms @ {rate:g}/s" if rate else "oms max", total=count)
+            start = time.perf_counter_ns()
+            while sent < count:
+                now = time.perf_counter_ns()
+                due = count if not interval_ns else min(count, (now - start) // interval_ns + 1)
+                if due <= sent:
+                    time.sleep(max(0.0, (start + sent * interval_ns - now) / 1e9 - 50e-6))
+                    continue
+                if not interval_ns:
+                    due = min(count, sent + 4096)
+                with journal.transaction():
+                    journal.append_in_transaction(orders[sent:due])
+                runtime.catchup()
+                done = time.perf_counter_ns()
+                for i in range(sent, due):
+                    intended = start + i * interval_ns if interval_ns else start
+                    histogram.record_value(max(1, (done - intended) // 1000))
+                sent = due
+                bar.update(task, completed=sent)
+            elapsed = (time.perf_counter_ns() - start) / 1e9
+        accepted = journal.db.execute(
+            "SELECT count(*) FROM journal WHERE kind = 'order_accepted'"
+        ).fetchone()[0]
+        journal.close_now()
+    if accepted != count:
+        raise RuntimeError(f"only {accepted} of {count} orders were accepted")
+    return {
+        "offered_rate": rate if rate > 0 else None,
+        "orders": count,
+        "achieved_rate": count / elapsed,
+        "p50_us": histogram.get_value_at_percentile(50),
+        "p99_us": histogram.get_value_at_percentile(99),
+        "p999_us": histogram.get_value_at_percentile(99.9),
+        "max_us": histogram.get_max_value(),
+    }
