@@ -24,6 +24,7 @@ from agents.tickers import agent as tickers_agent
 from agents.view import TablesView
 from bench.harness import progress
 from schemas import Quote, SubmitOrder
+from streams.agent import Agent
 from streams.records import NewRecord, new_record
 from streams.runtime import EmbeddedRuntime
 from streams.sqlite_journal import SqliteJournal
@@ -54,7 +55,10 @@ def _orders(count: int) -> list[NewRecord]:
 
 def _runtime(journal: SqliteJournal) -> EmbeddedRuntime:
     config = Config()
-    agents = [tickers_agent.build(), oms_agent.build(config.registry, config.limits)]
+    agents: list[Agent[Any]] = [
+        tickers_agent.build(),
+        oms_agent.build(config.registry, config.limits),
+    ]
     runtime = EmbeddedRuntime(
         journal, agents, lambda tables: TablesView(tables, config.registry), batch_size=4096
     )
