@@ -161,6 +161,7 @@ class EmbeddedRuntime:
         self.runners = [AgentRunner(self.store, agent) for agent in agents]
         self.topics = sorted({topic for agent in agents for topic in agent.inputs})
         self._view_factory = view_factory
+        self._caught_up_at: int | None = None
         self._make_view()
 
     def _make_view(self) -> None:
@@ -172,6 +173,8 @@ class EmbeddedRuntime:
 
     def step(self) -> tuple[int, int]:
         """Process one batch; returns (records read, dead letters written)."""
+        if self._caught_up_at is not None and self._caught_up_at == self.journal.end_seq():
+            return 0, 0
         cursor = min((r.progress.input_seq for r in self.runners), default=0)
         records = self.journal.read_since(cursor, self.topics, self.batch_size)
         if not records:
@@ -189,6 +192,13 @@ class EmbeddedRuntime:
         except BaseException:
             self._reload()
             raise
+        fed_back = any(
+            out.topic in self.topics for work in pending.values() for out in work.outputs
+        )
+        if len(records) < self.batch_size and not fed_back:
+            # The read reached the end of the log and nothing we wrote is our input:
+            # caught up, unless someone appends after this seq.
+            self._caught_up_at = self.journal.end_seq()
         return len(records), len(poisoned)
 
     def catchup(self, on_batch: Callable[[int], None] | None = None) -> CatchupReport:

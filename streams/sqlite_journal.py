@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from streams.chain import GENESIS, record_hash
+from streams.checkpointer import Checkpointer
 from streams.errors import LogError
 from streams.partitioning import partition_for
 from streams.records import LogRecord, NewRecord, RecordPosition
@@ -105,6 +106,9 @@ class SqliteJournal:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         self.db.execute("PRAGMA busy_timeout=30000")
+        # Checkpoints run on their own thread (see checkpointer.py), not inside a COMMIT.
+        self.db.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = Checkpointer(path)
         self.db.executescript(_SCHEMA)
         self._heads: dict[tuple[str, int], _Head] | None = None
         self._next_seq: int | None = None
@@ -186,6 +190,7 @@ class SqliteJournal:
         self.close_now()
 
     def close_now(self) -> None:
+        self._checkpointer.stop()
         self.db.close()
 
     # -- embedded-only ------------------------------------------------------------------
