@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from bench import journal, oms
+from bench import folds, journal, oms
+from bench.folds import BLOCK
 from bench.harness import emit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
@@ -37,6 +38,18 @@ def oms_bench(
 ) -> None:
     """Order -> accepted latency (HDR, coordinated omission accounted) at an offered rate."""
     emit("oms", oms.run(rate, duration), as_json)
+
+
+@app.command("folds")
+def folds_bench(
+    as_json: JsonOpt = False,
+    fills: Annotated[int, typer.Option("--fills", min=BLOCK)] = 100_000,
+    checks: Annotated[int, typer.Option("--checks", min=100)] = 20_000,
+    ticks: Annotated[int, typer.Option("--ticks", min=100)] = 20_000,
+    orders: Annotated[int, typer.Option("--orders", min=0)] = 1_000,
+) -> None:
+    """Positions cost per fill vs history, positions+PnL fills/s, risk check, table folds."""
+    emit("folds", folds.run(fills, checks, ticks, orders), as_json)
 
 
 if __name__ == "__main__":
