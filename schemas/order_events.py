@@ -51,6 +51,10 @@ class OrderRejected(Record):
     account: Account
     cl_ord_id: ClOrdId
     instrument: Id | None = None
+    side: Side | None = None
+    order_type: OrderType | None = None
+    qty: PositiveDec | None = None
+    limit_price: PositiveDec | None = None
     reason: str
     rule: Id | None = None
     limit: str | None = None

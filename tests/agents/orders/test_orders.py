@@ -88,7 +88,13 @@ def test_rejected_orders_get_a_row_too() -> None:
         "price_collar",
         "rejected:C-1",
     )
-    assert row["qty"] == "0"
+    # the rejection carries the requested terms, so the row shows what was refused
+    assert (row["qty"], row["side"], row["limit_price"], row["leaves_qty"]) == (
+        "1",
+        "buy",
+        "150",
+        "0",
+    )
 
 
 def test_fill_replace_to_cum_and_expiry_statuses() -> None:
