@@ -9,6 +9,7 @@ credentials, so one setting names one server.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import ssl
@@ -116,10 +117,8 @@ class Endpoint:
                 return answer
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")
-            try:
+            with contextlib.suppress(ValueError):
                 detail = json.loads(detail).get("error", detail)
-            except ValueError:
-                pass
             raise QuestDbSqlError(f"QuestDB refused {sql.split()[0]}: {detail}") from None
         except (urllib.error.URLError, OSError) as error:
             raise QuestDbUnavailable(
