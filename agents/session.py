@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from agents.normalizer import Problem
 from agents.orderflow.generator import OrderFlow
+from agents.sink_ticks import TickSink
 from schemas import MarketDataGap, Record
 from streams.records import NewRecord, new_record
 from streams.runtime import EmbeddedRuntime
@@ -41,7 +42,9 @@ class Session:
         runtime: EmbeddedRuntime,
         flow: OrderFlow | None,
         on_tick: Callable[[int], None] | None = None,
+        sink: TickSink | None = None,
     ) -> None:
+        self.sink = sink
         self.journal = journal
         self.runtime = runtime
         self.flow = flow
@@ -87,3 +90,5 @@ class Session:
                 self.journal.append_in_transaction(self._pending)
             self._pending.clear()
         self.counts.dead_letters += self.runtime.catchup().dead_letters
+        if self.sink is not None:
+            self.sink.run_until_caught_up()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bench import folds, journal, oms
+from bench import folds, journal, oms, questdb_sink
 from bench.folds import BLOCK
 from bench.harness import emit
 
@@ -50,6 +50,15 @@ def folds_bench(
 ) -> None:
     """Positions cost per fill vs history, positions+PnL fills/s, risk check, table folds."""
     emit("folds", folds.run(fills, checks, ticks, orders), as_json)
+
+
+@app.command("questdb-sink")
+def questdb_sink_bench(
+    as_json: JsonOpt = False,
+    rows: Annotated[int, typer.Option("--rows", min=1000)] = 200_000,
+) -> None:
+    """sink-ticks rows/s beside the questdb client writing the same rows (needs QuestDB up)."""
+    emit("questdb-sink", questdb_sink.run(rows), as_json)
 
 
 if __name__ == "__main__":

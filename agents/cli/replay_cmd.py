@@ -12,6 +12,7 @@ from rich.table import Table
 
 from agents.cli.common import DataDir, Engine, EngineOpt, err, open_journal, out
 from agents.registry import build_agents, embedded_runtime, load_config
+from agents.sink_ticks import from_env
 from schemas import TapelineError
 from streams.agent import Agent
 from streams.errors import ChainBrokenError
@@ -40,6 +41,10 @@ def catchup(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
     with _progress() as progress:
         task = progress.add_task("catchup", total=journal.end_seq())
         report = runtime.catchup(lambda count: progress.advance(task, count))
+        sink = from_env(journal)
+        if sink is not None:
+            counters = sink.run_until_caught_up()
+            out.print(f"sink-ticks: {counters}", markup=False)
     journal.close_now()
     out.print(
         f"caught up to seq {report.end_seq}: {report.processed} records read, "

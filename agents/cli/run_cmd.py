@@ -17,6 +17,7 @@ from agents.normalizer import Normalizer, Problem, synthetic_feed
 from agents.orderflow.generator import OrderFlow
 from agents.registry import adopt_config, build_agents, embedded_runtime, load_config
 from agents.session import Session, SessionCounts
+from agents.sink_ticks import from_env
 from agents.tables import (
     EXEQ_SUMMARY_COLUMNS,
     TABLE_COLUMNS,
@@ -67,7 +68,9 @@ def run(
     runtime = embedded_runtime(journal, config)
     with _progress() as progress:
         task = progress.add_task("session", total=expected)
-        session = Session(journal, runtime, flow, lambda n: progress.update(task, completed=n))
+        session = Session(
+            journal, runtime, flow, lambda n: progress.update(task, completed=n), from_env(journal)
+        )
         counts = session.run(items)
     _summary(journal, counts, feed, normalizer)
     journal.close_now()
