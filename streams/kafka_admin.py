@@ -117,6 +117,17 @@ class KafkaAdmin:
 
         return await self._retrying(f"describing topic {name}", attempt)
 
+    async def wait_for_topic(self, name: str) -> int:
+        """The partition count of a topic just created, once the broker's metadata has it."""
+
+        async def attempt() -> int:
+            count = await self.partition_count(name)
+            if count is None:
+                raise _Retry(f"topic {name} is not in the broker's metadata yet")
+            return count
+
+        return await self._retrying(f"waiting for topic {name}", attempt)
+
     async def create_topic(
         self, name: str, partitions: int, replication: int, configs: dict[str, str]
     ) -> None:
