@@ -59,6 +59,7 @@ class Session:
             if len(self._pending) >= FLUSH_RECORDS:
                 self._flush()
         self._flush()
+        self.runtime.flush()
         self.counts.seconds = time.perf_counter() - started
         return self.counts
 

@@ -11,8 +11,8 @@ from agents.exeq.table import summary_rows
 from agents.pnl.read import pnl_rows
 from agents.registry import Config, build_agents
 from streams.agent import Agent
+from streams.recovery import recovered_tables
 from streams.sqlite_journal import SqliteJournal
-from streams.store import StateStore
 
 
 class TableName(StrEnum):
@@ -56,8 +56,9 @@ EXEQ_SUMMARY_COLUMNS = (
 
 
 def load_tables(journal: SqliteJournal, agents: Sequence[Agent[Any]]) -> dict[str, dict[str, Any]]:
-    store = StateStore(journal.db)
-    return {agent.name: store.load(agent).states for agent in agents if agent.present}
+    """Every presentable table as a restarted runtime sees it (saved rows + the log's tail)."""
+    shown = [agent for agent in agents if agent.present]
+    return {name: table.states for name, table in recovered_tables(journal, shown).items()}
 
 
 def read_rows(

@@ -25,6 +25,7 @@ from schemas.view import TopOfBook, View
 from streams.agent import Agent
 from streams.codec import decode_payload
 from streams.records import LogRecord, NewRecord, new_record
+from streams.recovery import recover
 from streams.sqlite_journal import SqliteJournal
 from streams.state import Table, encode_state
 from streams.store import Progress, StateStore
@@ -80,17 +81,35 @@ class _Pending:
     seen: list[str] = field(default_factory=list)
 
 
+SAVE_EVERY = 64
+"""Batches between saves of a replayable table's rows (streams/recovery.py)."""
+
+
 class AgentRunner:
     """One agent's table, position and the logic to feed it one record."""
 
-    def __init__(self, store: StateStore, agent: Agent[Any]) -> None:
+    def __init__(self, journal: SqliteJournal, store: StateStore, agent: Agent[Any]) -> None:
+        self.journal = journal
         self.store = store
         self.agent = agent
         self.reload()
 
     def reload(self) -> None:
-        self.table: Table[Any] = self.store.load(self.agent)
-        self.progress = self.store.progress(self.agent.name)
+        self.table, self.progress = recover(self.journal, self.store, self.agent)
+        self.unsaved_keys: set[str] = set()
+        self.unsaved_seen: list[str] = []
+        self.batches_unsaved = 0
+
+    def save(self, state_seq: int) -> None:
+        """Write the rows and event ids changed since the last save (inside a transaction)."""
+        states = self.table.states
+        rows = [(key, encode_state(states[key])) for key in self.unsaved_keys]
+        self.store.save(self.agent.name, rows, self.unsaved_seen)
+        if self.agent.replayable:
+            self.store.mark_saved(self.agent.name, state_seq)
+        self.unsaved_keys = set()
+        self.unsaved_seen = []
+        self.batches_unsaved = 0
 
     def wants(self, rec: LogRecord) -> bool:
         return rec.seq > self.progress.input_seq and rec.topic in self.agent.inputs
@@ -158,7 +177,7 @@ class EmbeddedRuntime:
         self.journal = journal
         self.store = StateStore(journal.db)
         self.batch_size = batch_size
-        self.runners = [AgentRunner(self.store, agent) for agent in agents]
+        self.runners = [AgentRunner(journal, self.store, agent) for agent in agents]
         self.topics = sorted({topic for agent in agents for topic in agent.inputs})
         self._view_factory = view_factory
         self._caught_up_at: int | None = None
@@ -212,6 +231,15 @@ class EmbeddedRuntime:
             if on_batch is not None:
                 on_batch(count)
 
+    def flush(self) -> None:
+        """Save every table's unsaved rows now (a restart then has no tail to fold)."""
+        waiting = [r for r in self.runners if r.unsaved_keys or r.unsaved_seen]
+        if not waiting:
+            return
+        with self.journal.transaction():
+            for runner in waiting:
+                runner.save(runner.progress.state_seq)
+
     def _reload(self) -> None:
         for runner in self.runners:
             runner.reload()
@@ -257,8 +285,11 @@ class EmbeddedRuntime:
                     for out, pos in zip(work.outputs, placed, strict=True):
                         if out.topic == runner.agent.output_topic:
                             state_seq = pos.seq
-                rows = [(key, encode_state(runner.table.states[key])) for key in work.changed]
-                self.store.save(runner.agent.name, rows, work.seen)
+                runner.unsaved_keys |= work.changed
+                runner.unsaved_seen.extend(work.seen)
+                runner.batches_unsaved += 1
+                if not runner.agent.replayable or runner.batches_unsaved >= SAVE_EVERY:
+                    runner.save(state_seq)
                 updates.append((runner, Progress(last, state_seq)))
             self.store.save_progress(
                 [(runner.agent.name, progress) for runner, progress in updates]

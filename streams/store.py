@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS agent_seen (
 CREATE TABLE IF NOT EXISTS agent_progress (
     agent TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, state_seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS agent_saved (
+    agent TEXT PRIMARY KEY, saved_seq INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snapshots (
     snapshot_id INTEGER NOT NULL, agent TEXT NOT NULL, state_seq INTEGER NOT NULL,
     PRIMARY KEY (snapshot_id, agent)
@@ -95,6 +98,20 @@ class StateStore:
             "INSERT OR IGNORE INTO agent_seen VALUES (?, ?)", [(agent, e) for e in seen]
         )
 
+    def saved_seq(self, agent: str) -> int:
+        """The seq the agent's saved rows stand at (see streams/recovery.py)."""
+        row = self.db.execute(
+            "SELECT saved_seq FROM agent_saved WHERE agent = ?", (agent,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def mark_saved(self, agent: str, seq: int) -> None:
+        self.db.execute(
+            "INSERT INTO agent_saved VALUES (?, ?) ON CONFLICT DO UPDATE "
+            "SET saved_seq = excluded.saved_seq",
+            (agent, seq),
+        )
+
     def save_progress(self, positions: Iterable[tuple[str, Progress]]) -> None:
         """Each agent's new position; call inside the transaction that wrote its work."""
         self.db.executemany(
@@ -123,10 +140,11 @@ class StateStore:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for agent in agents:
-                progress = self.progress(agent)
+                # The saved rows stand at saved_seq (streams/recovery.py), not at the
+                # agent's latest position: the snapshot records the seq its rows are at.
                 self.db.execute(
                     "INSERT INTO snapshots VALUES (?, ?, ?)",
-                    (snapshot_id, agent, progress.state_seq),
+                    (snapshot_id, agent, self.saved_seq(agent)),
                 )
                 self.db.execute(
                     "INSERT INTO snapshot_state SELECT ?, agent, key, value FROM agent_state "

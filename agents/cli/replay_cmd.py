@@ -16,6 +16,7 @@ from agents.sink_ticks import from_env
 from schemas import TapelineError
 from streams.agent import Agent
 from streams.errors import ChainBrokenError
+from streams.recovery import recovered_tables
 from streams.replay import ReplayResult, Until, replay
 from streams.sqlite_journal import SqliteJournal
 from streams.store import StateStore
@@ -41,6 +42,7 @@ def catchup(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
     with _progress() as progress:
         task = progress.add_task("catchup", total=journal.end_seq())
         report = runtime.catchup(lambda count: progress.advance(task, count))
+        runtime.flush()
         sink = from_env(journal)
         if sink is not None:
             counters = sink.run_until_caught_up()
@@ -121,10 +123,11 @@ def run_replay(
     mismatched: list[str] = []
     live: dict[str, str] = {}
     if verify:
+        tables = recovered_tables(journal, [agent for agent in agents if agent.replayable])
         for agent in agents:
             if not agent.replayable:
                 continue
-            live[agent.name] = store.table_hash(agent.name)
+            live[agent.name] = tables[agent.name].hash()
             behind = _lagging(journal, store, agent)
             if behind:
                 mismatched.append(

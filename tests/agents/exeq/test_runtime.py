@@ -80,6 +80,7 @@ def test_reports_table_and_replay(journal: SqliteJournal) -> None:
     assert final.markout_60s_bps == D("29.9401")
     assert final.market_vwap == D("100.2")
 
+    runtime.flush()  # tables are saved every so often and when the runtime stops
     store = StateStore(journal.db)
     agents = {agent.name: agent for agent in _agents()}
     rows = store.load(agents["exeq"]).states

@@ -45,6 +45,7 @@ def test_snapshots_name_the_view_marks_and_replay_matches(journal: SqliteJournal
     # A = (2 * 100 + 1 * 102) / 3 = 302 / 3; marked at mid 102: 3 * (102 - 302/3) = 4
     assert second.marks == {BTC: D("102")}
     assert second.unrealized_pnl == 3 * (D(102) - D(302) / D(3))
+    runtime.flush()  # tables are saved every so often and when the runtime stops
     row = StateStore(journal.db).load(_agents()[2]).states["ACC-1"]
     assert [p.ts for p in row.points] == [T0, T0 + SECOND]
     live = runtime.tables()["pnl"].hash()
