@@ -198,6 +198,38 @@ class EmbeddedRuntime:
         records = self.journal.read_since(cursor, self.topics, self.batch_size)
         if not records:
             return 0, 0
+        try:
+            with self.journal.transaction():
+                read, dead, updates = self._step_in_transaction(records)
+        except BaseException:
+            self._reload()
+            raise
+        self._advance(updates)
+        return read, dead
+
+    def submit(self, records: Sequence[NewRecord]) -> None:
+        """Append ``records`` and process them in the same transaction (group commit).
+
+        The records and every decision on them commit together or not at all: a caller
+        (the gateway, a benchmark) answers once, after one commit instead of two. The
+        runtime must be caught up first, so the batch is exactly these records.
+        """
+        if self.catchup().processed:
+            raise RuntimeError("submit found unprocessed records; the runtime was behind")
+        try:
+            with self.journal.transaction():
+                self.journal.append_in_transaction(records)
+                cursor = min((r.progress.input_seq for r in self.runners), default=0)
+                read = self.journal.read_since(cursor, self.topics, self.batch_size)
+                updates = self._step_in_transaction(read)[2] if read else []
+        except BaseException:
+            self._reload()
+            raise
+        self._advance(updates)
+
+    def _step_in_transaction(
+        self, records: Sequence[LogRecord]
+    ) -> tuple[int, int, list[tuple[AgentRunner, Progress]]]:
         poisoned: dict[tuple[str, int], BaseException] = {}
         while True:
             try:
@@ -206,11 +238,7 @@ class EmbeddedRuntime:
             except _Poison as poison:
                 poisoned[(poison.agent, poison.seq)] = poison.error
                 self._reload()
-        try:
-            self._commit(records, pending)
-        except BaseException:
-            self._reload()
-            raise
+        updates = self._write(records, pending)
         fed_back = any(
             out.topic in self.topics for work in pending.values() for out in work.outputs
         )
@@ -218,7 +246,13 @@ class EmbeddedRuntime:
             # The read reached the end of the log and nothing we wrote is our input:
             # caught up, unless someone appends after this seq.
             self._caught_up_at = self.journal.end_seq()
-        return len(records), len(poisoned)
+        return len(records), len(poisoned), updates
+
+    @staticmethod
+    def _advance(updates: Sequence[tuple[AgentRunner, Progress]]) -> None:
+        """After the commit: the runners' positions move with what was written."""
+        for runner, progress in updates:
+            runner.progress = progress
 
     def catchup(self, on_batch: Callable[[int], None] | None = None) -> CatchupReport:
         processed = dead = 0
@@ -264,35 +298,34 @@ class EmbeddedRuntime:
                     raise _Poison(name, rec.seq, failure) from failure
         return pending
 
-    def _commit(self, records: Sequence[LogRecord], pending: Mapping[str, _Pending]) -> None:
+    def _write(
+        self, records: Sequence[LogRecord], pending: Mapping[str, _Pending]
+    ) -> list[tuple[AgentRunner, Progress]]:
+        """Outputs, state and positions of one batch, inside the open transaction."""
         last = records[-1].seq
-        with self.journal.transaction():
-            stored = self.store.all_progress()
-            for runner in self.runners:
-                if stored.get(runner.agent.name, Progress(0, 0)) != runner.progress:
-                    raise RuntimeError(
-                        f"agent {runner.agent.name} was moved on by another process; "
-                        "run one runtime per data dir"
-                    )
-            updates = []
-            for runner in self.runners:
-                if runner.progress.input_seq >= last:
-                    continue
-                work = pending[runner.agent.name]
-                state_seq = last if runner.agent.output_topic is None else runner.progress.state_seq
-                if work.outputs:
-                    placed = self.journal.append_in_transaction(work.outputs)
-                    for out, pos in zip(work.outputs, placed, strict=True):
-                        if out.topic == runner.agent.output_topic:
-                            state_seq = pos.seq
-                runner.unsaved_keys |= work.changed
-                runner.unsaved_seen.extend(work.seen)
-                runner.batches_unsaved += 1
-                if not runner.agent.replayable or runner.batches_unsaved >= SAVE_EVERY:
-                    runner.save(state_seq)
-                updates.append((runner, Progress(last, state_seq)))
-            self.store.save_progress(
-                [(runner.agent.name, progress) for runner, progress in updates]
-            )
-        for runner, progress in updates:
-            runner.progress = progress
+        stored = self.store.all_progress()
+        for runner in self.runners:
+            if stored.get(runner.agent.name, Progress(0, 0)) != runner.progress:
+                raise RuntimeError(
+                    f"agent {runner.agent.name} was moved on by another process; "
+                    "run one runtime per data dir"
+                )
+        updates = []
+        for runner in self.runners:
+            if runner.progress.input_seq >= last:
+                continue
+            work = pending[runner.agent.name]
+            state_seq = last if runner.agent.output_topic is None else runner.progress.state_seq
+            if work.outputs:
+                placed = self.journal.append_in_transaction(work.outputs)
+                for out, pos in zip(work.outputs, placed, strict=True):
+                    if out.topic == runner.agent.output_topic:
+                        state_seq = pos.seq
+            runner.unsaved_keys |= work.changed
+            runner.unsaved_seen.extend(work.seen)
+            runner.batches_unsaved += 1
+            if not runner.agent.replayable or runner.batches_unsaved >= SAVE_EVERY:
+                runner.save(state_seq)
+            updates.append((runner, Progress(last, state_seq)))
+        self.store.save_progress([(runner.agent.name, progress) for runner, progress in updates])
+        return updates
