@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bench import folds, journal, oms, questdb_sink
+from bench import folds, gateway, journal, oms, questdb_sink
 from bench.folds import BLOCK
 from bench.harness import emit
 
@@ -59,6 +59,16 @@ def questdb_sink_bench(
 ) -> None:
     """sink-ticks rows/s beside the questdb client writing the same rows (needs QuestDB up)."""
     emit("questdb-sink", questdb_sink.run(rows), as_json)
+
+
+@app.command("gateway")
+def gateway_bench(
+    as_json: JsonOpt = False,
+    rate: Annotated[float, typer.Option("--rate", min=1)] = 100,
+    duration: Annotated[float, typer.Option("--duration", min=0.1)] = 5,
+) -> None:
+    """REST /risk/check and order -> decision latency over HTTP (open loop)."""
+    emit("gateway", gateway.run(rate, duration), as_json)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from schemas import DeadLetter, InstrumentDefinition, Record
 from schemas.view import TopOfBook, View
 from streams.agent import Agent
 from streams.codec import decode_payload
-from streams.records import LogRecord, NewRecord, new_record
+from streams.records import LogRecord, NewRecord, RecordPosition, new_record
 from streams.recovery import recover
 from streams.sqlite_journal import SqliteJournal
 from streams.state import Table, encode_state
@@ -207,18 +207,17 @@ class EmbeddedRuntime:
         self._advance(updates)
         return read, dead
 
-    def submit(self, records: Sequence[NewRecord]) -> None:
+    def submit(self, records: Sequence[NewRecord]) -> list[RecordPosition]:
         """Append ``records`` and process them in the same transaction (group commit).
 
         The records and every decision on them commit together or not at all: a caller
-        (the gateway, a benchmark) answers once, after one commit instead of two. The
-        runtime must be caught up first, so the batch is exactly these records.
+        (the gateway, a benchmark) answers once, after one commit instead of two. Whatever
+        was already in the log is processed first, in its own transactions.
         """
-        if self.catchup().processed:
-            raise RuntimeError("submit found unprocessed records; the runtime was behind")
+        self.catchup()
         try:
             with self.journal.transaction():
-                self.journal.append_in_transaction(records)
+                placed = self.journal.append_in_transaction(records)
                 cursor = min((r.progress.input_seq for r in self.runners), default=0)
                 read = self.journal.read_since(cursor, self.topics, self.batch_size)
                 updates = self._step_in_transaction(read)[2] if read else []
@@ -226,6 +225,8 @@ class EmbeddedRuntime:
             self._reload()
             raise
         self._advance(updates)
+        self.catchup()  # a batch larger than batch_size, or outputs that feed back
+        return placed
 
     def _step_in_transaction(
         self, records: Sequence[LogRecord]
