@@ -4,8 +4,13 @@ A replayable table (fold or decide/evolve) is a function of the log, so the runt
 not write it at every commit: it saves the rows every so often and when it stops, with
 the seq they stand at (``saved_seq``), and a restart folds the recorded events between
 that seq and the agent's committed position (``state_seq``) with the same ``Table.fold``
-replay uses. Commits stay small however large a table grows. Process agents, whose
-working memory is not derivable from the log, are saved at every commit.
+replay uses. Commits stay small however large a table grows.
+
+A process agent's working memory is rebuilt the same way from its *inputs*: ``process``
+runs again over the records after ``saved_seq`` up to its position and its outputs,
+recorded the first time, are dropped. That holds because a process agent's state is a
+function of its inputs in log order; the view may shape its outputs (a mark), never its
+state beyond static reference data (an instrument's definition).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from schemas.view import View
 from streams.agent import Agent
 from streams.codec import decode_payload
 from streams.sqlite_journal import SqliteJournal
@@ -23,12 +29,18 @@ TAIL_BATCH = 5000
 
 
 def recover(
-    journal: SqliteJournal, store: StateStore, agent: Agent[Any]
+    journal: SqliteJournal, store: StateStore, agent: Agent[Any], view: View | None = None
 ) -> tuple[Table[Any], Progress]:
-    """The agent's table as of its committed position, and that position."""
+    """The agent's table as of its committed position, and that position.
+
+    A process agent needs ``view`` (the runtime's) to run again over its inputs; without
+    one its saved rows are returned as they are.
+    """
     table = store.load(agent)
     progress = store.progress(agent.name)
     if not agent.replayable:
+        if view is not None:
+            _rerun(journal, store, agent, table, progress, view)
         return table, progress
     position, target = store.saved_seq(agent.name), progress.state_seq
     topics, kinds = agent.replay_topics, agent.replay_kinds
@@ -45,6 +57,35 @@ def recover(
                     table.fold(event_id, decode_payload(kind, payload))
         position = rows[-1][0]
     return table, progress
+
+
+def _rerun(
+    journal: SqliteJournal,
+    store: StateStore,
+    agent: Agent[Any],
+    table: Table[Any],
+    progress: Progress,
+    view: View,
+) -> None:
+    """Run a process agent again over its inputs after its saved rows; drop the outputs."""
+    process = agent.process
+    assert process is not None
+    position, target = store.saved_seq(agent.name), progress.input_seq
+    while position < target:
+        rows = journal.scan(position, agent.inputs, TAIL_BATCH)
+        if not rows:
+            return
+        for seq, _topic, kind, event_id, _ts, payload in rows:
+            if seq > target:
+                return
+            if kind not in agent.kinds or event_id in table.seen:
+                continue
+            with contextlib.suppress(Exception):  # dead-lettered when it was live
+                event = decode_payload(kind, payload)
+                key = agent.state_key(event)
+                table.states[key] = process(table.get(key), event, view)[0]
+                table.seen.add(event_id)
+        position = rows[-1][0]
 
 
 def recovered_tables(journal: SqliteJournal, agents: list[Agent[Any]]) -> dict[str, Table[Any]]:

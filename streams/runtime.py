@@ -82,7 +82,7 @@ class _Pending:
 
 
 SAVE_EVERY = 64
-"""Batches between saves of a replayable table's rows (streams/recovery.py)."""
+"""Batches between saves of an agent's rows; a restart folds the rest (streams/recovery.py)."""
 
 
 class AgentRunner:
@@ -92,21 +92,23 @@ class AgentRunner:
         self.journal = journal
         self.store = store
         self.agent = agent
-        self.reload()
+        self.reload(None)
 
-    def reload(self) -> None:
-        self.table, self.progress = recover(self.journal, self.store, self.agent)
+    def reload(self, view: View | None) -> None:
+        """Saved rows plus the log's tail (a process agent's tail needs the view)."""
+        self.table, self.progress = recover(self.journal, self.store, self.agent, view)
         self.unsaved_keys: set[str] = set()
         self.unsaved_seen: list[str] = []
         self.batches_unsaved = 0
 
-    def save(self, state_seq: int) -> None:
+    def save(self, progress: Progress) -> None:
         """Write the rows and event ids changed since the last save (inside a transaction)."""
         states = self.table.states
         rows = [(key, encode_state(states[key])) for key in self.unsaved_keys]
         self.store.save(self.agent.name, rows, self.unsaved_seen)
-        if self.agent.replayable:
-            self.store.mark_saved(self.agent.name, state_seq)
+        # A table is rebuilt from its recorded events, a process agent from its inputs.
+        saved_at = progress.state_seq if self.agent.replayable else progress.input_seq
+        self.store.mark_saved(self.agent.name, saved_at)
         self.unsaved_keys = set()
         self.unsaved_seen = []
         self.batches_unsaved = 0
@@ -182,6 +184,7 @@ class EmbeddedRuntime:
         self._view_factory = view_factory
         self._caught_up_at: int | None = None
         self._make_view()
+        self._rerun_process_agents()
 
     def _make_view(self) -> None:
         tables = {runner.agent.name: runner.table for runner in self.runners}
@@ -273,12 +276,19 @@ class EmbeddedRuntime:
             return
         with self.journal.transaction():
             for runner in waiting:
-                runner.save(runner.progress.state_seq)
+                runner.save(runner.progress)
 
     def _reload(self) -> None:
         for runner in self.runners:
-            runner.reload()
+            runner.reload(None)
         self._make_view()
+        self._rerun_process_agents()
+
+    def _rerun_process_agents(self) -> None:
+        """Process agents recover through the view, which exists once the tables do."""
+        for runner in self.runners:
+            if not runner.agent.replayable:
+                runner.reload(self.view)
 
     def _process(
         self, records: Sequence[LogRecord], poisoned: Mapping[tuple[str, int], BaseException]
@@ -325,8 +335,9 @@ class EmbeddedRuntime:
             runner.unsaved_keys |= work.changed
             runner.unsaved_seen.extend(work.seen)
             runner.batches_unsaved += 1
-            if not runner.agent.replayable or runner.batches_unsaved >= SAVE_EVERY:
-                runner.save(state_seq)
-            updates.append((runner, Progress(last, state_seq)))
+            progress = Progress(last, state_seq)
+            if runner.batches_unsaved >= SAVE_EVERY:
+                runner.save(progress)
+            updates.append((runner, progress))
         self.store.save_progress([(runner.agent.name, progress) for runner, progress in updates])
         return updates
