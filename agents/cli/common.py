@@ -25,6 +25,7 @@ for _console in (out, err):
 
 class Engine(StrEnum):
     embedded = "embedded"
+    kafka = "kafka"
 
 
 class OutputFormat(StrEnum):
@@ -46,7 +47,19 @@ DataDir = Annotated[
     ),
 ]
 EngineOpt = Annotated[
-    Engine, typer.Option("--engine", help="embedded: the SQLite journal, no server.")
+    Engine,
+    typer.Option(
+        "--engine",
+        help="embedded: the SQLite journal, no server; kafka: faust workers on $TAPELINE_KAFKA.",
+    ),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        envvar="TAPELINE_NAMESPACE",
+        help="Prefix of Kafka topics and consumer groups ($TAPELINE_NAMESPACE).",
+    ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
 

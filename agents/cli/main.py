@@ -6,7 +6,16 @@ import sys
 
 import typer
 
-from agents.cli import auth_cmd, log_cmd, query_cmd, replay_cmd, run_cmd, schemas_cmd, serve_cmd
+from agents.cli import (
+    auth_cmd,
+    log_cmd,
+    query_cmd,
+    replay_cmd,
+    run_cmd,
+    schemas_cmd,
+    serve_cmd,
+    worker_cmd,
+)
 from agents.cli.common import err
 from schemas import TapelineError
 
@@ -21,6 +30,7 @@ app.add_typer(log_cmd.app, name="log")
 app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(auth_cmd.app, name="auth")
 app.command("serve")(serve_cmd.serve)
+app.command("worker")(worker_cmd.worker)
 app.command("run")(run_cmd.run)
 app.command("catchup")(replay_cmd.catchup)
 app.command("replay")(replay_cmd.run_replay)

@@ -10,7 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agents.cli.common import DataDir, Engine, EngineOpt, err, open_journal, out
+from agents.cli import kafka_cmds
+from agents.cli.common import DataDir, Engine, EngineOpt, NamespaceOpt, err, open_journal, out
 from agents.registry import build_agents, embedded_runtime, load_config
 from agents.sink_ticks import from_env
 from schemas import TapelineError
@@ -35,8 +36,13 @@ def _progress() -> Progress:
     )
 
 
-def catchup(data_dir: DataDir, engine: EngineOpt = Engine.embedded) -> None:
+def catchup(
+    data_dir: DataDir, engine: EngineOpt = Engine.embedded, namespace: NamespaceOpt = None
+) -> None:
     """Run every agent until it has consumed everything in the log, then exit."""
+    if engine is Engine.kafka:
+        kafka_cmds.catchup(data_dir, namespace)
+        return
     journal = open_journal(data_dir, must_exist=True)
     runtime = embedded_runtime(journal, load_config(data_dir))
     with _progress() as progress:
@@ -93,8 +99,15 @@ def run_replay(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replay a broken chain anyway.")] = False,
     engine: EngineOpt = Engine.embedded,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Rebuild every table from the log into a fresh store; print a hash per table."""
+    if engine is Engine.kafka:
+        if until or from_snapshot or force:
+            raise TapelineError("--until, --from-snapshot and --force are embedded-only for now")
+        if not kafka_cmds.replay(data_dir, namespace, verify, as_json):
+            raise typer.Exit(1)
+        return
     journal = open_journal(data_dir, must_exist=True)
     agents = build_agents(load_config(data_dir))
     bound = parse_until(until) if until else None

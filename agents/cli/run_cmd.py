@@ -11,8 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agents.cli.common import DataDir, Engine, EngineOpt, err, open_journal, out
-from agents.cli.query_cmd import print_rows
+from agents.cli import kafka_cmds
+from agents.cli.common import DataDir, Engine, EngineOpt, NamespaceOpt, err, open_journal, out
+from agents.cli.display import print_rows
 from agents.normalizer import Normalizer, Problem, synthetic_feed
 from agents.orderflow.generator import OrderFlow
 from agents.registry import adopt_config, build_agents, embedded_runtime, load_config
@@ -51,9 +52,12 @@ def run(
         bool, typer.Option("--fresh", help="Delete the data dir's journal and start over.")
     ] = False,
     engine: EngineOpt = Engine.embedded,
+    namespace: NamespaceOpt = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="kafka: workers.")] = 1,
 ) -> None:
-    """Run a trading session on the embedded engine and print what happened."""
-    _prepare(data_dir, fresh)
+    """Run a trading session and print what happened."""
+    if engine is Engine.embedded:
+        _prepare(data_dir, fresh)
     adopt_config(data_dir, instruments, limits)
     config = load_config(data_dir)
     normalizer = Normalizer(config.registry)
@@ -64,6 +68,9 @@ def run(
         flow = OrderFlow(
             seed=seed, orders=orders, ticks=expected, accounts=names, registry=config.registry
         )
+    if engine is Engine.kafka:
+        kafka_cmds.run(data_dir, items, flow, namespace, workers)
+        return
     journal = open_journal(data_dir)
     runtime = embedded_runtime(journal, config)
     with _progress() as progress:

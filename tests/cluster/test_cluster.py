@@ -1,0 +1,134 @@
+"""Cluster mode against the real broker: faust workers, Kafka replay, a killed worker.
+
+Every test has its own namespace (topics and the workers' faust topics are deleted
+afterwards) and waits only for its own data to be consumed, never for a guessed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agents.registry import Config, build_agents
+from streams.errors import LogError
+from streams.faust_worker import ensure_topics
+from streams.kafka_admin import KafkaAdmin
+from streams.kafka_log import KafkaLog
+from streams.kafka_replay import drop_cluster_namespace, replay_kafka
+from streams.records import new_record
+from streams.replay import replay
+from streams.sqlite_journal import SqliteJournal
+from streams.topics import EXEC_REPORTS
+from tests.cluster.support import Cluster, binance_slice
+from tests.factories import fill
+from tests.streams.kafka_support import new_namespace
+
+
+@pytest.fixture
+def cluster(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Cluster]:
+    made = Cluster(kafka_bootstrap, tmp_path / "cluster", monkeypatch)
+    yield made
+    made.close()
+
+
+def _fills() -> list[object]:
+    fills = [
+        fill(exec_id=f"X-{i}", account=f"ACC-{i % 3}", side="buy" if i % 4 else "sell",
+             qty=str(1 + i % 5), price=str(9000 + (i * 37) % 200), fee="0.5")
+        for i in range(300)
+    ]  # fmt: skip
+    return fills + fills[:25]  # repeated exec ids change nothing on either engine
+
+
+def test_the_same_fills_hash_the_same_on_both_engines(kafka_bootstrap: str, tmp_path: Path) -> None:
+    records = [new_record(EXEC_REPORTS, f) for f in _fills()]  # type: ignore[arg-type]
+    agents = [a for a in build_agents(Config()) if a.name == "positions"]
+    journal = SqliteJournal.in_dir(tmp_path)
+    with journal.transaction():
+        journal.append_in_transaction(records)
+    embedded = replay(journal, agents).hashes()
+    journal.close_now()
+
+    async def on_kafka() -> dict[str, str]:
+        log = KafkaLog(kafka_bootstrap, namespace=new_namespace(), replication_factor=1)
+        try:
+            await log.append(records)
+            return (await replay_kafka(log, agents)).hashes()
+        finally:
+            await log.drop_namespace()
+            await log.close()
+
+    kafka = asyncio.run(on_kafka())
+    assert embedded == kafka
+    assert (
+        embedded["positions"]
+        != replay(SqliteJournal.in_dir(tmp_path / "empty"), agents).hashes()["positions"]
+    )
+
+
+def test_two_workers_on_binance_data_equal_a_kafka_replay(
+    cluster: Cluster, market_data: Path
+) -> None:
+    records = binance_slice(market_data, ticks=2000, orders=100)
+    cluster.start_workers(2)
+    cluster.append(records)
+    cluster.wait()
+    live = cluster.live_hashes()
+    result = cluster.replay()
+    assert len(result.tables["positions"].states) > 0, "no fill reached positions"
+    assert len(result.tables["orders"].states) > 0
+    assert live == result.hashes()
+
+
+def test_a_worker_killed_mid_stream_loses_and_repeats_no_fill(
+    cluster: Cluster, market_data: Path
+) -> None:
+    records = binance_slice(market_data, ticks=2000, orders=100)
+    half = len(records) // 2
+    workers = cluster.start_workers(2)
+    cluster.append(records[:half])
+    cluster.wait()
+    cluster.append(records[half:])
+    os.kill(workers.procs[0].pid, signal.SIGKILL)  # mid-stream: half the session is unread
+    workers.procs[0].wait()
+    cluster.wait()  # the survivor takes the partitions and recovers the tables
+    live = cluster.live_hashes()
+    result = cluster.replay()
+    assert len(result.tables["positions"].states) > 0
+    assert live == result.hashes()
+
+
+def test_a_topic_with_the_wrong_partition_count_refuses_to_start(kafka_bootstrap: str) -> None:
+    namespace = new_namespace()
+    positions = [a for a in build_agents(Config()) if a.name == "positions"]
+
+    async def attempt() -> str:
+        admin = KafkaAdmin(kafka_bootstrap, client_id="test", request_timeout_ms=30_000,
+                           retry_for=30.0)  # fmt: skip
+        await admin.start()
+        try:
+            await admin.create_topic(f"{namespace}.{EXEC_REPORTS}", 3, 1, {})
+            await admin.wait_for_topic(f"{namespace}.{EXEC_REPORTS}")
+            with pytest.raises(LogError) as refused:
+                await ensure_topics(kafka_bootstrap, namespace, positions)
+            return str(refused.value)
+        finally:
+            await admin.close()
+            await drop_cluster_namespace(kafka_bootstrap, namespace)
+
+    message = asyncio.run(attempt())
+    assert f"{namespace}.{EXEC_REPORTS}" in message
+    assert "3 partitions" in message
+
+
+def test_a_broker_that_is_down_is_named_at_once() -> None:
+    positions = [a for a in build_agents(Config()) if a.name == "positions"]
+    with pytest.raises(LogError, match=r"cannot reach Kafka at 127\.0\.0\.1:1\b"):
+        asyncio.run(ensure_topics("127.0.0.1:1", new_namespace(), positions, connect_timeout=5))
