@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bench import folds, gateway, journal, oms, questdb_sink
+from bench import folds, gateway, journal, kafka_pipeline, oms, questdb_sink
 from bench.folds import BLOCK
 from bench.harness import emit
 
@@ -69,6 +69,16 @@ def gateway_bench(
 ) -> None:
     """REST /risk/check and order -> decision latency over HTTP (open loop)."""
     emit("gateway", gateway.run(rate, duration), as_json)
+
+
+@app.command("kafka-pipeline")
+def kafka_pipeline_bench(
+    as_json: JsonOpt = False,
+    ticks: Annotated[int, typer.Option("--ticks", min=100)] = 20_000,
+    orders: Annotated[int, typer.Option("--orders", min=0)] = 500,
+) -> None:
+    """The faust pipeline (1 and 2 workers) beside raw aiokafka; order latency over Kafka."""
+    emit("kafka-pipeline", kafka_pipeline.run(ticks=ticks, orders=orders), as_json)
 
 
 if __name__ == "__main__":
