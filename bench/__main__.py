@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bench import folds, gateway, journal, kafka_pipeline, oms, questdb_sink
+from bench import audit, folds, gateway, journal, kafka_pipeline, oms, questdb_sink
 from bench.folds import BLOCK
 from bench.harness import emit
 
@@ -79,6 +79,15 @@ def kafka_pipeline_bench(
 ) -> None:
     """The faust pipeline (1 and 2 workers) beside raw aiokafka; order latency over Kafka."""
     emit("kafka-pipeline", kafka_pipeline.run(ticks=ticks, orders=orders), as_json)
+
+
+@app.command("audit")
+def audit_bench(
+    as_json: JsonOpt = False,
+    events: Annotated[int, typer.Option("--events", min=10_000)] = 1_000_000,
+) -> None:
+    """audit order latency (p50/p99) on a journal of N events; chDB sink-alt rows/s."""
+    emit("audit", audit.run(events), as_json)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from agents.cli import (
+    audit_cmd,
     auth_cmd,
     log_cmd,
     query_cmd,
@@ -14,6 +15,7 @@ from agents.cli import (
     run_cmd,
     schemas_cmd,
     serve_cmd,
+    sql_cmd,
     worker_cmd,
 )
 from agents.cli.common import err
@@ -31,6 +33,8 @@ app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(auth_cmd.app, name="auth")
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
+app.add_typer(audit_cmd.app, name="audit")
+app.command("sql")(sql_cmd.sql)
 app.command("run")(run_cmd.run)
 app.command("catchup")(replay_cmd.catchup)
 app.command("replay")(replay_cmd.run_replay)

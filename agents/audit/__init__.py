@@ -1,0 +1,1 @@
+"""Audit: ClickHouse SQL (chDB) over the SQLite journal."""
