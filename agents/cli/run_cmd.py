@@ -3,6 +3,7 @@ positions, pnl, exeq; prints a summary and leaves the journal for replay and aud
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,10 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agents.cli import kafka_cmds
 from agents.cli.common import DataDir, Engine, EngineOpt, NamespaceOpt, err, open_journal, out
 from agents.cli.display import print_rows
-from agents.normalizer import Normalizer, Problem, synthetic_feed
+from agents.normalizer import SYNTHETIC_INSTRUMENTS, Normalizer, Problem, synthetic_feed
 from agents.orderflow.generator import OrderFlow
 from agents.registry import adopt_config, build_agents, embedded_runtime, load_config
 from agents.session import Session, SessionCounts
+from agents.sink_alt.points import synthetic_alt
+from agents.sink_alt.sink import AltSink, target_from_env
 from agents.sink_ticks import from_env
 from agents.tables import (
     EXEQ_SUMMARY_COLUMNS,
@@ -28,8 +31,11 @@ from agents.tables import (
     read_rows,
 )
 from schemas import Record, TapelineError
+from streams.records import new_record
 from streams.sqlite_journal import JOURNAL_FILE, SqliteJournal
+from streams.topics import ALT_RAW
 
+ALT_POINTS = 200
 SUMMARY_POSITIONS = TABLE_COLUMNS[TableName.positions][:-1]
 
 
@@ -79,8 +85,29 @@ def run(
             journal, runtime, flow, lambda n: progress.update(task, completed=n), from_env(journal)
         )
         counts = session.run(items)
+    alt = _alt_data(journal, data_dir, seed) if feed == "synthetic" else None
     _summary(journal, counts, feed, normalizer)
+    if alt is not None:
+        out.print(f"alt data: {alt} points into alt_points ({_alt_target()})", markup=False)
     journal.close_now()
+
+
+def _alt_data(journal: SqliteJournal, data_dir: Path, seed: int) -> int:
+    """The seeded synthetic alt feed (funding rates, news sentiment) through sink-alt."""
+    first = journal.db.execute("SELECT min(ts_event) FROM journal").fetchone()[0] or 0
+    subjects = sorted({d.instrument for d in SYNTHETIC_INSTRUMENTS})
+    points = synthetic_alt(seed, subjects, int(first), ALT_POINTS)
+    with journal.transaction():
+        journal.append_in_transaction([new_record(ALT_RAW, point) for point in points])
+    target = target_from_env(data_dir)
+    try:
+        return AltSink(journal, target).run_until_caught_up().points_written
+    finally:
+        target.close()
+
+
+def _alt_target() -> str:
+    return "ClickHouse" if os.environ.get("TAPELINE_CLICKHOUSE_URL") else "chDB under the data dir"
 
 
 def _prepare(data_dir: Path, fresh: bool) -> None:
