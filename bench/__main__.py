@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bench import audit, folds, gateway, journal, kafka_pipeline, oms, questdb_sink
+from bench import audit, fanout, folds, gateway, journal, kafka_pipeline, oms, questdb_sink
 from bench.folds import BLOCK
 from bench.harness import emit
 
@@ -88,6 +88,17 @@ def audit_bench(
 ) -> None:
     """audit order latency (p50/p99) on a journal of N events; chDB sink-alt rows/s."""
     emit("audit", audit.run(events), as_json)
+
+
+@app.command("fanout")
+def fanout_bench(
+    as_json: JsonOpt = False,
+    clients: Annotated[int, typer.Option("--clients", min=1)] = 100,
+    messages: Annotated[int, typer.Option("--messages", min=1)] = 1000,
+    rate: Annotated[float, typer.Option("--rate", min=1)] = 200,
+) -> None:
+    """WebSocket fan-out through NATS to N clients: frames/s delivered, lag p50/p99."""
+    emit("fanout", fanout.run(clients, messages, rate), as_json)
 
 
 if __name__ == "__main__":

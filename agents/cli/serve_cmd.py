@@ -17,6 +17,13 @@ def serve(
         str, typer.Option("--host", help="Address to bind; loopback unless you mean it.")
     ] = "127.0.0.1",
     engine: EngineOpt = Engine.embedded,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live/--no-live",
+            help="WebSocket /ws and risk.check over NATS at $TAPELINE_NATS (deploy/up nats).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST gateway (OpenAPI at /openapi.json, docs at /docs).
 
@@ -27,7 +34,7 @@ def serve(
 
     from agents.gateway import create_app
 
-    app = create_app(data_dir, durability=durability())
+    app = create_app(data_dir, durability=durability(), live=live)
     try:
         uvicorn.run(
             app,

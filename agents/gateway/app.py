@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 
 from agents.auth import KeyStore, Permission, Principal, RateLimiter, TokenIssuer, load_jwt_secret
+from agents.auth.tokens import TokenError
 from agents.gateway import audit, errors, orders, reads, risk
 from agents.gateway.bodylimit import BodyLimitMiddleware
 from agents.gateway.engine import GatewayEngine
@@ -19,6 +20,9 @@ from agents.gateway.metrics import Metrics, MetricsMiddleware
 from agents.gateway.models import ErrorBody, TokenRequest, TokenResponse
 from agents.gateway.security import requires, unauthorized, verify_api_key
 from agents.gateway.state import Gateway, GatewaySettings, gateway_of
+from agents.live_gateway import LiveGateway, locked_judge
+from agents.live_gateway import Principal as LivePrincipal
+from agents.live_gateway.channels import Authenticate
 from streams.sqlite_journal import Durability
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,10 +34,13 @@ def create_app(
     settings: GatewaySettings | None = None,
     engine: GatewayEngine | None = None,
     durability: Durability = "normal",
+    live: bool = False,
 ) -> FastAPI:
     """The gateway over ``data_dir``. ``engine`` lets a caller that already runs the
     data dir's runtime (``tapeline run --serve``) share it; otherwise one is opened here
-    and closed when the app shuts down."""
+    and closed when the app shuts down. ``live`` adds the live gateway: the WebSocket
+    ``/ws`` fed through NATS ($TAPELINE_NATS), commits published there, and ``risk.check``
+    answered over NATS request/reply."""
     settings = settings or GatewaySettings()
     owned = engine is None
     engine = engine or GatewayEngine.open(data_dir, durability)
@@ -48,9 +55,21 @@ def create_app(
         metrics=Metrics(),
     )
 
+    streaming = LiveGateway(
+        _live_authenticate(gateway), known_instrument=engine.config.registry.__contains__
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if live:
+            await streaming.start()
+            with engine.lock:  # from now on every commit is published
+                engine.runtime.flush()
+                engine.runtime = streaming.publishing_runtime(engine.journal, engine.config)
+            await streaming.serve_risk_checks(locked_judge(engine.with_book, engine.config.limits))
         yield
+        if live:
+            await streaming.stop()
         keys.close()
         if owned:
             engine.close()
@@ -65,6 +84,8 @@ def create_app(
     errors.install(app)
     for module in (orders, reads, risk, audit):
         app.include_router(module.router)
+    if live:
+        app.include_router(streaming.router)
     _add_service_routes(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=gateway.metrics)
@@ -110,3 +131,19 @@ def _add_service_routes(app: FastAPI) -> None:
 
 
 __all__ = ["GatewaySettings", "RateLimiter", "TokenIssuer", "create_app"]
+
+
+def _live_authenticate(gateway: Gateway) -> Authenticate:
+    """A WebSocket's bearer token (a JWT, or an API key) as the live gateway's principal."""
+
+    def authenticate(token: str) -> LivePrincipal | None:
+        try:
+            principal = gateway.issuer.verify(token)
+        except TokenError:
+            found = gateway.keys.authenticate(token)
+            if found is None:
+                return None
+            principal = found
+        return LivePrincipal(principal.name, principal.role.value, principal.accounts)
+
+    return authenticate
