@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.alerts import agent as alerts
+from agents.compliance import agent as compliance
+from agents.compliance.config import SurveillanceConfig, load_surveillance
 from agents.exeq import agent as exeq
+from agents.features import agent as features
 from agents.instruments import InstrumentRegistry, load_instruments_toml
 from agents.oms import agent as oms
 from agents.orders import agent as orders
@@ -31,15 +34,22 @@ from streams.state import Table
 
 INSTRUMENTS_FILE = "instruments.toml"
 LIMITS_FILE = "limits.toml"
+SURVEILLANCE_FILE = "surveillance.toml"
 
 
 @dataclass(frozen=True)
 class Config:
     registry: InstrumentRegistry = field(default_factory=InstrumentRegistry)
     limits: RiskLimits = field(default_factory=RiskLimits)
+    surveillance: SurveillanceConfig = field(default_factory=SurveillanceConfig)
 
 
-def adopt_config(data_dir: Path, instruments: Path | None, limits: Path | None) -> None:
+def adopt_config(
+    data_dir: Path,
+    instruments: Path | None,
+    limits: Path | None,
+    surveillance: Path | None = None,
+) -> None:
     """Validate the given files and keep copies in the data dir for later commands."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if instruments is not None:
@@ -48,6 +58,9 @@ def adopt_config(data_dir: Path, instruments: Path | None, limits: Path | None) 
     if limits is not None:
         load_limits(limits)
         shutil.copyfile(limits, data_dir / LIMITS_FILE)
+    if surveillance is not None:
+        load_surveillance(surveillance)
+        shutil.copyfile(surveillance, data_dir / SURVEILLANCE_FILE)
 
 
 def load_config(data_dir: Path) -> Config:
@@ -57,7 +70,9 @@ def load_config(data_dir: Path) -> Config:
         registry = registry.extended(load_instruments_toml(extra))
     limits_file = data_dir / LIMITS_FILE
     limits = load_limits(limits_file) if limits_file.exists() else RiskLimits()
-    return Config(registry, limits)
+    rules_file = data_dir / SURVEILLANCE_FILE
+    rules = load_surveillance(rules_file) if rules_file.exists() else SurveillanceConfig()
+    return Config(registry, limits, rules)
 
 
 def instrument_registry(data_dir: Path) -> InstrumentRegistry:
@@ -79,7 +94,9 @@ def build_agents(config: Config) -> list[Agent[Any]]:
         exeq.build_analyzer(config.registry),
         exeq.build(),
         orders.build(),
+        compliance.build(config.limits, config.surveillance),
         alerts.build(),
+        features.build(),
     ]
 
 

@@ -10,6 +10,7 @@ from schemas.deadletter import DeadLetter
 from schemas.envelope import Envelope
 from schemas.errors import SchemaError, TapelineError, UpcastError
 from schemas.execution import ExecCanceled, Fill
+from schemas.features import FeatureVector
 from schemas.market import InstrumentDefinition, MarketDataGap, Quote, Trade
 from schemas.order_events import (
     OrderAccepted,
@@ -45,6 +46,7 @@ __all__ = [
     "Envelope",
     "ExecCanceled",
     "ExecutionQuality",
+    "FeatureVector",
     "Fill",
     "InstrumentDefinition",
     "InstrumentId",

@@ -12,6 +12,7 @@ from schemas.compliance import ComplianceAlert
 from schemas.deadletter import DeadLetter
 from schemas.errors import SchemaError
 from schemas.execution import ExecCanceled, Fill
+from schemas.features import FeatureVector
 from schemas.market import InstrumentDefinition, MarketDataGap, Quote, Trade
 from schemas.order_events import (
     OrderAccepted,
@@ -55,6 +56,7 @@ AnyRecord = Annotated[
     | RiskDecision
     | ExecutionQuality
     | PnlSnapshot
+    | FeatureVector
     | ComplianceAlert
     | AltDataPoint
     | DeadLetter,
@@ -86,6 +88,7 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     RiskDecision,
     ExecutionQuality,
     PnlSnapshot,
+    FeatureVector,
     ComplianceAlert,
     AltDataPoint,
     DeadLetter,

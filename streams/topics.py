@@ -27,6 +27,7 @@ RISK_DECISIONS = "risk.decisions"
 COMPLIANCE_ALERTS = "compliance.alerts"
 EXEQ_REPORTS = "exeq.reports"
 PNL_SNAPSHOTS = "pnl.snapshots"
+FEATURES = "features"
 DEADLETTER = "deadletter"
 
 ACCOUNT_PARTITIONS = 8
@@ -68,6 +69,7 @@ TOPICS: dict[str, TopicSpec] = {
         ),
         TopicSpec(EXEQ_REPORTS, "account", ACCOUNT_PARTITIONS, frozenset({"execution_quality"})),
         TopicSpec(PNL_SNAPSHOTS, "account", ACCOUNT_PARTITIONS, frozenset({"pnl_snapshot"})),
+        TopicSpec(FEATURES, "instrument", INSTRUMENT_PARTITIONS, frozenset({"feature_vector"})),
         TopicSpec(DEADLETTER, "origin_topic", 1, frozenset({"dead_letter"})),
     )
 }

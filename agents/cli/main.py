@@ -9,6 +9,7 @@ import typer
 from agents.cli import (
     audit_cmd,
     auth_cmd,
+    features_cmd,
     log_cmd,
     query_cmd,
     replay_cmd,
@@ -35,6 +36,7 @@ app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.add_typer(audit_cmd.app, name="audit")
 app.command("sql")(sql_cmd.sql)
+app.add_typer(features_cmd.app, name="features")
 app.command("run")(run_cmd.run)
 app.command("catchup")(replay_cmd.catchup)
 app.command("replay")(replay_cmd.run_replay)

@@ -6,9 +6,9 @@ inside the feature store ``vwap_60s``, ``rv_60s``, ``obi_l1`` and ``spread_bps``
 ``Decimal``; nothing reads a float back into the log. ``None`` (no trades in the window,
 no two-sided quote) becomes a Feast null, never 0.
 
-``event_timestamp`` is ``bucket_ts``: the instant the features agent says the vector's
-values became known. A point-in-time join at ``t`` takes the latest vector with
-``event_timestamp <= t``, so ``bucket_ts`` must not precede any input the vector used.
+``event_timestamp`` is the vector's ``ts_event``: the end of its bucket, the first instant
+all of its inputs are known (``bucket_ts`` is the bucket's start, and would let a
+point-in-time join at ``t`` see up to a bucket of later ticks).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class FeatureRecordError(TapelineError):
 
 
 class FeatureRow(msgspec.Struct, frozen=True, kw_only=True):
-    """The fields of ``agents.features.record.FeatureVector`` the store keeps.
+    """The fields of ``schemas.FeatureVector`` the store keeps.
 
     Decoded straight from the journal payload (decimals as strings), without pydantic:
     the record was validated when it was appended. Unknown fields are ignored, so the
@@ -47,6 +47,7 @@ class FeatureRow(msgspec.Struct, frozen=True, kw_only=True):
 
     instrument: str
     bucket_ts: int
+    ts_event: int
     vwap_60s: Decimal | None
     rv_60s: Decimal | None
     obi_l1: Decimal | None
@@ -77,7 +78,7 @@ def to_frame(rows: list[FeatureRow]) -> Any:
 
     columns: dict[str, Any] = {
         ENTITY: [row.instrument for row in rows],
-        TIMESTAMP: pd.to_datetime([row.bucket_ts for row in rows], unit="ns", utc=True),
+        TIMESTAMP: pd.to_datetime([row.ts_event for row in rows], unit="ns", utc=True),
         "vwap_60s": [_float(row.vwap_60s) for row in rows],
         "rv_60s": [_float(row.rv_60s) for row in rows],
         "obi_l1": [_float(row.obi_l1) for row in rows],

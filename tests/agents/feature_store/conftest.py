@@ -20,7 +20,6 @@ import pytest
 from agents.feature_store import FeastSettings, FeaturePusher
 from streams.records import NewRecord
 from streams.sqlite_journal import SqliteJournal
-from streams.topics import TOPICS, TopicSpec
 from tests.conftest import REPO
 
 DEFAULT_VALKEY = "127.0.0.1:6379"
@@ -70,18 +69,7 @@ def valkey() -> str:
 
 
 @pytest.fixture
-def features_topic(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Registers ``features`` for appends, as streams/topics.py will once it lists it.
-
-    Delete this fixture (and its uses) when the topic is registered there.
-    """
-    if "features" not in TOPICS:
-        spec = TopicSpec("features", "instrument", 4, frozenset({"feature_vector"}))
-        monkeypatch.setitem(TOPICS, "features", spec)
-
-
-@pytest.fixture
-def feature_journal(features_topic: None, journal: SqliteJournal) -> SqliteJournal:
+def feature_journal(journal: SqliteJournal) -> SqliteJournal:
     return journal
 
 
@@ -91,6 +79,7 @@ class Vector:
 
     instrument: str
     bucket_ts: int
+    """Here: the vector's event time, the END of its bucket (what Feast keys on)."""
     vwap_60s: Decimal | None
     rv_60s: Decimal | None
     obi_l1: Decimal | None
@@ -104,7 +93,7 @@ class Vector:
         return {
             "kind": "feature_vector",
             "instrument": self.instrument,
-            "bucket_ts": self.bucket_ts,
+            "bucket_ts": self.bucket_ts - SECOND,  # the bucket's start
             "vwap_60s": text(self.vwap_60s),
             "rv_60s": text(self.rv_60s),
             "obi_l1": text(self.obi_l1),

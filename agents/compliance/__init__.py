@@ -1,0 +1,1 @@
+"""compliance: post-trade surveillance per account (DOMAIN.md, Compliance)."""

@@ -1,0 +1,1 @@
+"""features: point-in-time rolling features per instrument (DOMAIN.md, Features)."""

@@ -1,0 +1,1 @@
+"""Seeded surveillance scenarios: order flow with planted violations, and their scoring."""
