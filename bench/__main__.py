@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from bench import audit, fanout, folds, gateway, journal, kafka_pipeline, oms, questdb_sink
+from bench import (
+    audit,
+    compliance,
+    fanout,
+    folds,
+    gateway,
+    journal,
+    kafka_pipeline,
+    oms,
+    questdb_sink,
+)
 from bench.folds import BLOCK
 from bench.harness import emit
 
@@ -99,6 +109,15 @@ def fanout_bench(
 ) -> None:
     """WebSocket fan-out through NATS to N clients: frames/s delivered, lag p50/p99."""
     emit("fanout", fanout.run(clients, messages, rate), as_json)
+
+
+@app.command("compliance")
+def compliance_bench(
+    as_json: JsonOpt = False,
+    events: Annotated[int, typer.Option("--events", min=1000)] = 100_000,
+) -> None:
+    """Compliance surveillance and features events/s, in-process."""
+    emit("compliance", compliance.run(events), as_json)
 
 
 if __name__ == "__main__":
