@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from agents.features import agent as features_agent
 from agents.features.fold import LOG_CONTEXT, WINDOW_NS, process, squared_log_return
-from schemas.features import FeatureVector
 from agents.features.state import FeatureBook
 from agents.scenarios.evaluation import NoView
 from schemas import Quote, Trade
+from schemas.features import FeatureVector
 from streams.codec import decode_payload
 from streams.state import encode_state
 
