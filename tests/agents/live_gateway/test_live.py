@@ -144,8 +144,8 @@ async def test_slow_client_loses_old_ticks_never_order_updates(
             if index % 100 == 99:
                 await pub_link.nc.publish(order_subject, update_body(index // 100))
         await pub_link.nc.flush()
-        await last_tick.seen.wait()
-        await last_update.seen.wait()
+        await _within(last_tick.seen.wait(), "the last tick never reached the hub")
+        await _within(last_update.seen.wait(), "the last update never reached the hub")
         last: set[str] = set()
 
         def both_last(frame: dict[str, Any]) -> bool:
@@ -177,7 +177,7 @@ async def test_order_update_overflow_closes_with_a_reason(
         for index in range(2000):
             await pub_link.nc.publish(order_subject, update_body(index))
         await pub_link.nc.flush()
-        await last.seen.wait()
+        await _within(last.seen.wait(), "the last update never reached the hub")
         received: list[int] = []
 
         async def read_all() -> None:
@@ -217,8 +217,10 @@ async def test_live_client_keeps_receiving_after_nats_restarts(
             await pub_link.nc.publish(subject("ticks", BTC), tick_body(1))
             assert (await next_frame(ws))["data"]["n"] == 1
             await _deploy("down")
-            await link.down.wait()
-            await pub_link.down.wait()
+            # Bounded waits on the server's events: a NATS that never went away (another
+            # checkout's) fails the test with a reason instead of hanging the suite.
+            await _within(link.down.wait(), "the link never saw NATS go down")
+            await _within(pub_link.down.wait(), "the publisher never saw NATS go down")
             tick = new_record(MD_TICKS, quote())
             order = new_record(ORDERS_COMMANDS, submit(account="ACC-R"))
             accepted = dataclasses.replace(order, topic=ORDERS_EVENTS)
@@ -226,9 +228,9 @@ async def test_live_client_keeps_receiving_after_nats_restarts(
             assert publisher.stats.dropped_ticks == 1
             assert publisher.pending() == (0, 1)  # the update waits for the reconnect
             await _deploy("up")
-            await link.wait_reconnects(1)
-            await pub_link.wait_reconnects(1)
-            await publisher.flushed()
+            await _within(link.wait_reconnects(1), "the link never reconnected")
+            await _within(pub_link.wait_reconnects(1), "the publisher never reconnected")
+            await _within(publisher.flushed(), "the queued update was never flushed")
             assert publisher.pending() == (0, 0)
             assert publisher.stats.dropped_updates == 0
             info = await js.stream_info(stream)
@@ -242,3 +244,14 @@ async def test_live_client_keeps_receiving_after_nats_restarts(
             await pub_link.wait_reconnects(1)
         await js.delete_stream(stream)
         await publisher.stop()
+
+
+SERVER_EVENT_WAIT = 60.0
+"""Seconds to wait for NATS to go away or come back before failing with a reason."""
+
+
+async def _within(waiting: Any, what: str) -> None:
+    try:
+        await asyncio.wait_for(waiting, SERVER_EVENT_WAIT)
+    except TimeoutError:
+        pytest.fail(f"{what} within {SERVER_EVENT_WAIT:.0f} s")
