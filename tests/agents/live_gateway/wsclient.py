@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Callable
@@ -29,8 +30,16 @@ async def open_client(
     return await connect(url, additional_headers=headers, sock=sock, max_queue=max_queue)
 
 
+FRAME_WAIT = 60.0
+"""Seconds a test waits for the server's next frame before it fails with a reason."""
+
+
 async def next_frame(ws: ClientConnection) -> Frame:
-    frame = json.loads(await ws.recv())
+    try:
+        text = await asyncio.wait_for(ws.recv(), FRAME_WAIT)
+    except TimeoutError:
+        raise AssertionError(f"no frame from the live gateway within {FRAME_WAIT:.0f} s") from None
+    frame = json.loads(text)
     assert isinstance(frame, dict)
     return frame
 
