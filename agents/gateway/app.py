@@ -20,6 +20,7 @@ from agents.gateway.metrics import Metrics, MetricsMiddleware
 from agents.gateway.models import ErrorBody, TokenRequest, TokenResponse
 from agents.gateway.security import requires, unauthorized, verify_api_key
 from agents.gateway.state import Gateway, GatewaySettings, gateway_of
+from agents.gateway.web import mount_dashboard
 from agents.live_gateway import LiveGateway, locked_judge
 from agents.live_gateway import Principal as LivePrincipal
 from agents.live_gateway.channels import Authenticate
@@ -87,6 +88,7 @@ def create_app(
     if live:
         app.include_router(streaming.router)
     _add_service_routes(app)
+    mount_dashboard(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=gateway.metrics)
     return app
