@@ -33,7 +33,10 @@ Trader = Annotated[Principal, Depends(requires(Permission.trade))]
 ClOrdIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="the order's ClOrdID")]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 409, 413, 422, 429, 504)
+    **{code: {"model": ErrorBody} for code in (401, 403, 413, 422, 429)},
+    # These two carry the decision body, as the code below answers them.
+    409: {"model": OrderDecision, "description": "a repeated ClOrdID: the OMS's rejection"},
+    504: {"model": OrderDecision, "description": "no decision recorded (dead-lettered)"},
 }
 DUPLICATE_REASON = "duplicate ClOrdID"
 
