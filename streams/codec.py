@@ -43,3 +43,19 @@ def decode_payload(kind: str, payload: bytes | str) -> Any:
         return decoder.decode(payload)
     except msgspec.DecodeError as error:
         raise CorruptRecordError(f"{kind} payload does not decode: {error}") from None
+
+
+_NATURAL_IDS = {
+    kind: model.natural_id
+    for kind, model in KINDS.items()
+    if model.natural_id is not Record.natural_id
+}
+
+
+def fact_id(event_id: str, event: Any) -> str:
+    """What makes a record a repeat of one already folded: for kinds with an identity of
+    their own (a fill: account and ExecID) that identity, whatever event id the record
+    came with (a drop copy, a re-sent report); for every other kind its event id."""
+    natural = _NATURAL_IDS.get(event.kind)
+    # The pydantic method reads only attributes, which the fast structs share.
+    return event_id if natural is None else natural(event)

@@ -22,7 +22,7 @@ the last commit come again. A redelivered record is recognised by the offset sto
 its key's own row (one changelog message: state and offset change together); a record
 whose row says it is new but whose event id was seen at *another* position is a
 duplicate event and is skipped. Outputs carry the embedded runtime's event ids
-(``f"{agent}:{input_event_id}:{index}"``) so a re-sent output is a duplicate downstream.
+(``streams.records.output_event_id``) so a re-sent output is a duplicate downstream.
 
 Reference data (latest quote per instrument, the ``view``) is a replicated copy of the
 tickers table that every worker folds itself from all partitions of ``md.ticks`` with a
@@ -48,7 +48,7 @@ import faust
 from schemas import Record
 from schemas.view import View
 from streams.agent import Agent
-from streams.codec import decode_payload
+from streams.codec import decode_payload, fact_id
 from streams.faust_reference import ReferenceReader
 from streams.faust_wire import (
     BY_INSTRUMENT,
@@ -62,7 +62,7 @@ from streams.faust_wire import (
     seen_table,
 )
 from streams.partitioning import partition_for
-from streams.records import LogRecord, NewRecord, new_record
+from streams.records import LogRecord, NewRecord, new_record, output_event_id
 from streams.runtime import NoReferenceData, ViewFactory, dead_letter_for
 from streams.state import Table, encode_state
 from streams.topics import INSTRUMENT_PARTITIONS, MD_TICKS, ORDERS_EVENTS, TOPICS
@@ -191,11 +191,11 @@ class AgentWorker:
         agent = self.agent
         source = f"{rec.topic}/{rec.partition}"
         here = f"{source}@{rec.offset}".encode()
-        event_id = rec.event_id.encode()
+        payload = decode_payload(rec.kind, rec.payload)
+        event_id = fact_id(rec.event_id, payload).encode()
         first_seen = self.seen.get(event_id)
         if first_seen is not None and first_seen != here:
             return  # the same event again, at another place in the log
-        payload = decode_payload(rec.kind, rec.payload)
         key_text = agent.state_key(payload)
         key = key_text.encode()
         state, offsets = self._load(key)
@@ -233,7 +233,7 @@ class AgentWorker:
         return new_record(
             self.agent.topic_for(event.KIND),
             event,
-            event_id=f"{self.agent.name}:{cause.event_id}:{index}",
+            event_id=output_event_id(self.agent.name, cause.event_id, index, event),
             causation_id=cause.event_id,
             correlation_id=cause.correlation_id or cause.event_id,
         )

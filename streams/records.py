@@ -73,3 +73,16 @@ def new_record(
         causation_id=causation_id,
         correlation_id=correlation_id,
     )
+
+
+def output_event_id(agent: str, cause_event_id: str, index: int, event: Record) -> str:
+    """The event id of an agent's ``index``-th output for the input ``cause_event_id``.
+
+    A kind with an identity of its own (a fill's ExecID) keeps its natural id, so the same
+    fact reaching the log another way (a drop copy appended with ``log append``) is
+    recognised as a duplicate; any other output is named by what caused it. Both are
+    deterministic, so the embedded runtime and a faust worker name an output alike.
+    """
+    if type(event).natural_id is not Record.natural_id:
+        return event.natural_id()
+    return f"{agent}:{cause_event_id}:{index}"

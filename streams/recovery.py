@@ -16,11 +16,12 @@ state beyond static reference data (an instrument's definition).
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.view import View
 from streams.agent import Agent
-from streams.codec import decode_payload
+from streams.codec import decode_payload, fact_id
 from streams.sqlite_journal import SqliteJournal
 from streams.state import Table
 from streams.store import Progress, StateStore
@@ -28,20 +29,31 @@ from streams.store import Progress, StateStore
 TAIL_BATCH = 5000
 
 
+@dataclass
+class Recovered:
+    table: Table[Any]
+    progress: Progress
+    tail_keys: set[str] = field(default_factory=set)
+    """Rows the tail changed: not saved yet, so the next save must write them."""
+    tail_seen: list[str] = field(default_factory=list)
+    """Event ids the tail folded, likewise."""
+
+
 def recover(
     journal: SqliteJournal, store: StateStore, agent: Agent[Any], view: View | None = None
-) -> tuple[Table[Any], Progress]:
-    """The agent's table as of its committed position, and that position.
+) -> Recovered:
+    """The agent's table as of its committed position, that position, and what of it
+    is not saved yet.
 
     A process agent needs ``view`` (the runtime's) to run again over its inputs; without
     one its saved rows are returned as they are.
     """
-    table = store.load(agent)
-    progress = store.progress(agent.name)
+    recovered = Recovered(store.load(agent), store.progress(agent.name))
     if not agent.replayable:
         if view is not None:
-            _rerun(journal, store, agent, table, progress, view)
-        return table, progress
+            _rerun(journal, store, agent, recovered, view)
+        return recovered
+    table, progress = recovered.table, recovered.progress
     position, target = store.saved_seq(agent.name), progress.state_seq
     topics, kinds = agent.replay_topics, agent.replay_kinds
     while position < target:
@@ -50,27 +62,27 @@ def recover(
             break
         for seq, _topic, kind, event_id, _ts, payload in rows:
             if seq > target:
-                return table, progress
+                return recovered
             if kind in kinds:
                 # A record that raised when it was live was dead-lettered; skip it the same way.
                 with contextlib.suppress(Exception):
-                    table.fold(event_id, decode_payload(kind, payload))
+                    event = decode_payload(kind, payload)
+                    key = table.fold(event_id, event)
+                    if key is not None:
+                        recovered.tail_keys.add(key)
+                        recovered.tail_seen.append(fact_id(event_id, event))
         position = rows[-1][0]
-    return table, progress
+    return recovered
 
 
 def _rerun(
-    journal: SqliteJournal,
-    store: StateStore,
-    agent: Agent[Any],
-    table: Table[Any],
-    progress: Progress,
-    view: View,
+    journal: SqliteJournal, store: StateStore, agent: Agent[Any], recovered: Recovered, view: View
 ) -> None:
     """Run a process agent again over its inputs after its saved rows; drop the outputs."""
     process = agent.process
     assert process is not None
-    position, target = store.saved_seq(agent.name), progress.input_seq
+    table = recovered.table
+    position, target = store.saved_seq(agent.name), recovered.progress.input_seq
     while position < target:
         rows = journal.scan(position, agent.inputs, TAIL_BATCH)
         if not rows:
@@ -82,13 +94,18 @@ def _rerun(
                 continue
             with contextlib.suppress(Exception):  # dead-lettered when it was live
                 event = decode_payload(kind, payload)
+                fact = fact_id(event_id, event)
+                if fact in table.seen:
+                    continue
                 key = agent.state_key(event)
                 table.states[key] = process(table.get(key), event, view)[0]
-                table.seen.add(event_id)
+                table.seen.add(fact)
+                recovered.tail_keys.add(key)
+                recovered.tail_seen.append(fact)
         position = rows[-1][0]
 
 
 def recovered_tables(journal: SqliteJournal, agents: list[Agent[Any]]) -> dict[str, Table[Any]]:
     """Every agent's live table, as a restarted runtime would see it."""
     store = StateStore(journal.db)
-    return {agent.name: recover(journal, store, agent)[0] for agent in agents}
+    return {agent.name: recover(journal, store, agent).table for agent in agents}

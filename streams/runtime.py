@@ -23,8 +23,8 @@ from typing import Any
 from schemas import DeadLetter, InstrumentDefinition, Record
 from schemas.view import TopOfBook, View
 from streams.agent import Agent
-from streams.codec import decode_payload
-from streams.records import LogRecord, NewRecord, RecordPosition, new_record
+from streams.codec import decode_payload, fact_id
+from streams.records import LogRecord, NewRecord, RecordPosition, new_record, output_event_id
 from streams.recovery import recover
 from streams.sqlite_journal import SqliteJournal
 from streams.state import Table, encode_state
@@ -96,9 +96,11 @@ class AgentRunner:
 
     def reload(self, view: View | None) -> None:
         """Saved rows plus the log's tail (a process agent's tail needs the view)."""
-        self.table, self.progress = recover(self.journal, self.store, self.agent, view)
-        self.unsaved_keys: set[str] = set()
-        self.unsaved_seen: list[str] = []
+        recovered = recover(self.journal, self.store, self.agent, view)
+        self.table, self.progress = recovered.table, recovered.progress
+        # What the log's tail rebuilt is not saved yet: the next save must write it too.
+        self.unsaved_keys: set[str] = recovered.tail_keys
+        self.unsaved_seen: list[str] = recovered.tail_seen
         self.batches_unsaved = 0
 
     def save(self, progress: Progress) -> None:
@@ -121,13 +123,16 @@ class AgentRunner:
         if rec.kind not in agent.kinds or rec.event_id in table.seen:
             return
         payload = decode_payload(rec.kind, rec.payload)
-        pending.seen.append(rec.event_id)
+        fact = fact_id(rec.event_id, payload)
+        if fact in table.seen:
+            return
+        pending.seen.append(fact)
         if agent.decide is None and agent.process is None:
-            key = table.fold(rec.event_id, payload)
+            key = table.fold(fact, payload)
             assert key is not None
             pending.changed.add(key)
             return
-        table.seen.add(rec.event_id)
+        table.seen.add(fact)
         key = agent.state_key(payload)
         state = table.get(key)
         if agent.process is not None:
@@ -153,7 +158,7 @@ class AgentRunner:
         return new_record(
             self.agent.topic_for(event.KIND),
             event,
-            event_id=f"{self.agent.name}:{cause.event_id}:{index}",
+            event_id=output_event_id(self.agent.name, cause.event_id, index, event),
             causation_id=cause.event_id,
             correlation_id=cause.correlation_id or cause.event_id,
         )

@@ -13,6 +13,7 @@ from typing import Any, Generic
 import msgspec
 
 from streams.agent import Agent, S
+from streams.codec import fact_id
 
 _encoder = msgspec.json.Encoder(order="deterministic", decimal_format="string")
 
@@ -49,8 +50,10 @@ class Table(Generic[S]):
         return self.agent.initial(key) if state is None else state
 
     def fold(self, event_id: str, event: Any) -> str | None:
-        """Fold one recorded event; returns the key it changed, or None for a duplicate."""
+        """Fold one recorded event; returns the key it changed, or None for a repeat
+        (the same ``fact_id``: the same event id, or the same fill however it came)."""
         seen = self.seen
+        event_id = fact_id(event_id, event)
         if event_id in seen:
             return None
         evolve = self._evolve

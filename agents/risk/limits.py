@@ -163,7 +163,7 @@ class _Parser:
             )
         if "trading_state" in table:
             state = table["trading_state"]
-            if state not in TRADING_STATES:
+            if not isinstance(state, str) or state not in TRADING_STATES:
                 raise self.fail(
                     f"{where}.trading_state",
                     f"must be one of {', '.join(sorted(TRADING_STATES))}, got {state!r}",
