@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from bench import all as suite
 from bench import (
     audit,
     compliance,
@@ -118,6 +119,11 @@ def compliance_bench(
 ) -> None:
     """Compliance surveillance and features events/s, in-process."""
     emit("compliance", compliance.run(events), as_json)
+
+
+app.command("all")(suite.all_command)
+app.command("nautilus")(suite.nautilus_command)
+app.command("scaling")(suite.scaling_command)
 
 
 if __name__ == "__main__":
