@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.instruments import InstrumentRegistry
-from agents.pnl.marker import DEDUP_WINDOW, PnlMarker
+from agents.pnl.marker import PnlMarker
 from agents.pnl.series import BUCKET_NS, MAX_POINTS, SeriesFold, present
 from agents.pnl.state import PnlBook, PnlSeries
 from streams.agent import Agent
@@ -26,8 +26,8 @@ def account_key(record: Any) -> str:
     return str(record.account)
 
 
-def build_marker(registry: InstrumentRegistry, dedup_window: int = DEDUP_WINDOW) -> Agent[PnlBook]:
-    marker = PnlMarker(registry, dedup_window)
+def build_marker(registry: InstrumentRegistry) -> Agent[PnlBook]:
+    marker = PnlMarker(registry)
     return Agent(
         name=MARKER,
         inputs=(EXEC_REPORTS,),

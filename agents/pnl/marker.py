@@ -9,10 +9,8 @@ price in it when no quote has been seen. Realized and unrealized PnL are summed 
 account's instruments in their settlement currencies (one currency per account is the
 expected case; PnlSnapshot has no per-currency split). Fees stay per currency.
 
-Duplicates: the runtime already drops a repeated event id, and a fill's event id is its
-natural id ``fill:account:exec_id``. A fill re-sent under another event id is caught by
-a bounded window of the account's latest exec ids (``DEDUP_WINDOW``), which keeps the
-state small: an unbounded set would grow with every fill the account ever made.
+Duplicates: the runtime folds a fill once per account and ExecID (``streams.codec.fact_id``),
+whatever event id it arrives under, so the marker keeps no ids of its own.
 """
 
 from __future__ import annotations
@@ -28,18 +26,13 @@ from agents.positions.state import Position
 from schemas import PnlSnapshot, Record
 from schemas.view import View
 
-DEDUP_WINDOW = 256
-
 
 class PnlMarker:
-    def __init__(self, registry: InstrumentRegistry, dedup_window: int = DEDUP_WINDOW) -> None:
-        if dedup_window < 1:
-            raise ValueError("the exec-id dedup window must hold at least one id")
+    def __init__(self, registry: InstrumentRegistry) -> None:
         self.registry = registry
-        self.dedup_window = dedup_window
 
     def process(self, book: PnlBook, fill: Any, view: View) -> tuple[PnlBook, Sequence[Record]]:
-        if fill.kind != "fill" or fill.exec_id in book.recent_exec_ids:
+        if fill.kind != "fill":
             return book, ()
         instrument = fill.instrument
         current = book.positions.get(instrument) or Position(
@@ -48,9 +41,6 @@ class PnlMarker:
         moved = apply_fill(current, fill, self.registry.require(instrument))
         book.positions[instrument] = moved
         book.last_price[instrument] = fill.price
-        book.recent_exec_ids.append(fill.exec_id)
-        if len(book.recent_exec_ids) > self.dedup_window:
-            del book.recent_exec_ids[0]
         return book, (self.snapshot(book, view, fill.exec_id, fill.ts_event),)
 
     def snapshot(self, book: PnlBook, view: View, cause: str, ts: int) -> PnlSnapshot:

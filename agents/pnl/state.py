@@ -18,8 +18,6 @@ class PnlBook(msgspec.Struct, kw_only=True):
     positions: dict[str, Position] = msgspec.field(default_factory=dict)
     last_price: dict[str, Decimal] = msgspec.field(default_factory=dict)
     """The last fill price per instrument: the mark when no quote has been seen."""
-    recent_exec_ids: list[str] = msgspec.field(default_factory=list)
-    """A bounded window of the latest exec ids, oldest first (see ``marker.DEDUP_WINDOW``)."""
 
 
 class PnlPoint(msgspec.Struct, frozen=True, array_like=True):

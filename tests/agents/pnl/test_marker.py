@@ -13,6 +13,7 @@ from agents.instruments import InstrumentRegistry
 from agents.pnl.marker import PnlMarker
 from agents.pnl.state import PnlBook
 from schemas import PnlSnapshot
+from streams.codec import decode_payload, fact_id
 from streams.state import encode_state
 from tests.agents.exeq.support import FixedView
 from tests.factories import BTC, T0, fill
@@ -93,15 +94,15 @@ def test_flat_instruments_keep_realized_but_carry_no_mark() -> None:
     assert last.fees == {"USD": D("0.1"), "USDT": D("0.5")}
 
 
-def test_a_repeated_exec_id_changes_nothing_and_the_window_is_bounded() -> None:
-    view = FixedView()
+def test_a_repeated_exec_id_is_one_fact_to_the_runtime() -> None:
+    # The marker keeps no ids: the runtime folds a fill once per account and ExecID,
+    # whatever event id each copy came with (tests/reliability/test_drop_copy.py).
     once = fill(exec_id="X-1")
-    book, snapshots = run([once, once], view)
-    assert len(snapshots) == 1
-    assert book.positions[BTC].qty == D(1)
-    small = PnlMarker(InstrumentRegistry(), dedup_window=2)
-    book, _ = run([fill(exec_id=f"X-{n}") for n in range(5)], view, small)
-    assert book.recent_exec_ids == ["X-3", "X-4"]
+    payload = decode_payload("fill", once.model_dump_json())
+    assert fact_id("drop-copy-1", payload) == fact_id("fill:ACC-1:X-1", payload)
+    assert fact_id("a", payload) != fact_id(
+        "a", decode_payload("fill", fill(exec_id="X-2").model_dump_json())
+    )
 
 
 @st.composite
@@ -129,4 +130,4 @@ def test_same_fills_give_identical_snapshots(fills: list[Any], quoted: bool) -> 
     second_book, second = run(fills, view)
     assert [s.model_dump_json() for s in first] == [s.model_dump_json() for s in second]
     assert encode_state(first_book) == encode_state(second_book)
-    assert len(first) == len({f.exec_id for f in fills})
+    assert len(first) == len(fills)  # a snapshot per fill given: repeats never reach it
