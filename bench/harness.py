@@ -51,7 +51,18 @@ def stopwatch() -> Iterator[Callable[[], float]]:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size, in MB (Linux reports KiB)."""
+    """This process's own peak resident set size, in MB.
+
+    ``VmHWM`` belongs to the process's address space, which exec makes anew; ru_maxrss
+    would also count the parent's peak, which a child inherits at fork.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
