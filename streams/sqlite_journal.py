@@ -34,6 +34,8 @@ from streams.topics import topic_spec
 
 Durability = Literal["normal", "full"]
 JOURNAL_FILE = "journal.sqlite"
+SINK_PARTITION = -1
+"""The ``consumer_offsets`` partition of a sink's global-seq position."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -300,6 +302,27 @@ class SqliteJournal:
     def end_seq(self) -> int:
         """The global sequence of the last record (0 for an empty journal)."""
         return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
+
+    def sink_position(self, consumer: str, topic: str) -> int:
+        """The last global seq a sink has written out (0: none yet).
+
+        Sinks read the journal in global order, so their position is a seq, kept in
+        ``consumer_offsets`` under partition -1 (no real partition has that number).
+        """
+        row = self.db.execute(
+            "SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND topic = ? "
+            "AND partition = ?",
+            (consumer, topic, SINK_PARTITION),
+        ).fetchone()
+        return int(row[0]) - 1 if row else 0
+
+    def save_sink_position(self, consumer: str, topic: str, last_seq: int) -> None:
+        """Record that the sink has written everything up to ``last_seq``."""
+        self.db.execute(
+            "INSERT INTO consumer_offsets VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET next_offset = excluded.next_offset",
+            (consumer, topic, SINK_PARTITION, last_seq + 1),
+        )
 
     def checkpoint_wal(self) -> None:
         """Move the WAL into the main file, so readers of the file alone (chDB) see it all."""

@@ -6,7 +6,6 @@ importing this package does not, using it without the extra raises FeastMissingE
 
 from agents.feature_store.frame import COLUMNS, FEATURES, FeatureRecordError, FeatureRow
 from agents.feature_store.pusher import (
-    Backoff,
     FeaturePusher,
     PushCounters,
     ValkeyUnavailableError,
@@ -23,6 +22,7 @@ from agents.feature_store.store import (
     load_store,
     require_feast,
 )
+from streams.backoff import Backoff
 
 __all__ = [
     "COLUMNS",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -36,6 +35,7 @@ from agents.feature_store.store import (
     require_feast,
 )
 from schemas import TapelineError
+from streams.backoff import Backoff
 from streams.sqlite_journal import SqliteJournal
 
 if TYPE_CHECKING:
@@ -48,19 +48,6 @@ push, so fewer, larger pushes are much cheaper than many small ones."""
 
 class ValkeyUnavailableError(TapelineError):
     """The online store did not take the push; retry later, the checkpoint has not moved."""
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Bounded exponential backoff: ``initial * 2**n`` capped at ``maximum`` seconds."""
-
-    initial: float = 0.1
-    maximum: float = 5.0
-    attempts: int = 40
-    """Consecutive failed attempts before ``run_until_caught_up`` gives up (~3 minutes)."""
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.maximum, self.initial * 2 ** min(attempt, 32)))
 
 
 class PushCounters(msgspec.Struct, kw_only=True):

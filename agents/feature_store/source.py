@@ -15,8 +15,6 @@ from streams.sqlite_journal import SqliteJournal
 
 CONSUMER = "feature-push"
 FEATURES_TOPIC = "features"
-SEQ_PARTITION = -1
-"""``consumer_offsets`` row for a global-seq position (not a partition offset)."""
 
 SeqPayload = tuple[int, str]
 
@@ -52,16 +50,7 @@ class JournalFeatureSource:
         return [(int(seq), str(payload)) for seq, payload in rows]
 
     def checkpoint(self) -> int:
-        row = self.journal.db.execute(
-            "SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND topic = ? "
-            "AND partition = ?",
-            (self.consumer, FEATURES_TOPIC, SEQ_PARTITION),
-        ).fetchone()
-        return int(row[0]) - 1 if row else 0
+        return self.journal.sink_position(self.consumer, FEATURES_TOPIC)
 
     def save_checkpoint(self, last_seq: int) -> None:
-        self.journal.db.execute(
-            "INSERT INTO consumer_offsets VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET next_offset = excluded.next_offset",
-            (self.consumer, FEATURES_TOPIC, SEQ_PARTITION, last_seq + 1),
-        )
+        self.journal.save_sink_position(self.consumer, FEATURES_TOPIC, last_seq)

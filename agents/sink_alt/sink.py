@@ -36,8 +36,6 @@ from streams.sqlite_journal import SqliteJournal
 from streams.topics import ALT_RAW
 
 CONSUMER = "sink-alt"
-SEQ_PARTITION = -1
-"""``consumer_offsets`` row for a global-seq position (as sink-ticks keeps it)."""
 ENV_VAR = "TAPELINE_CLICKHOUSE_URL"
 CHDB_DIR = "chdb"
 TABLE = "alt_points"
@@ -199,19 +197,10 @@ class AltSink:
         self._ready = False
 
     def position(self) -> int:
-        row = self.journal.db.execute(
-            "SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND topic = ? "
-            "AND partition = ?",
-            (self.consumer, ALT_RAW, SEQ_PARTITION),
-        ).fetchone()
-        return int(row[0]) - 1 if row else 0
+        return self.journal.sink_position(self.consumer, ALT_RAW)
 
     def _checkpoint(self, last_seq: int) -> None:
-        self.journal.db.execute(
-            "INSERT INTO consumer_offsets VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET next_offset = excluded.next_offset",
-            (self.consumer, ALT_RAW, SEQ_PARTITION, last_seq + 1),
-        )
+        self.journal.save_sink_position(self.consumer, ALT_RAW, last_seq)
 
     def reset(self) -> None:
         """Forget the position: the next run sends everything again (and adds nothing)."""

@@ -10,13 +10,13 @@ from agents.sink_ticks.endpoint import (
 )
 from agents.sink_ticks.sink import (
     CONSUMER,
-    Backoff,
     RowsRefusedError,
     SinkCounters,
     TickSink,
     from_env,
 )
 from agents.sink_ticks.tables import SchemaDriftError, TickTables
+from streams.backoff import Backoff
 
 __all__ = [
     "CONSUMER",

@@ -21,7 +21,6 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -35,6 +34,7 @@ from agents.sink_ticks.endpoint import (
 )
 from agents.sink_ticks.tables import TickTables, ensure_tables
 from schemas import TapelineError
+from streams.backoff import Backoff
 from streams.codec import decode_payload
 from streams.sqlite_journal import SqliteJournal
 from streams.topics import MD_TICKS
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from questdb._client import Buffer
 
 CONSUMER = "sink-ticks"
-SEQ_PARTITION = -1
-"""``consumer_offsets`` row for a global-seq position (not a partition offset)."""
 DEFAULT_BATCH = 20_000
 ScanRow = tuple[int, str, str, str, int, str]
 """``SqliteJournal.scan``: (seq, topic, kind, event_id, ts_event, payload)."""
@@ -80,19 +78,6 @@ class RowsRefusedError(TapelineError):
         self.table = table
         self.column = column
         self.first_seq = first_seq
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Bounded exponential backoff: ``initial * 2**n`` capped at ``maximum`` seconds."""
-
-    initial: float = 0.1
-    maximum: float = 5.0
-    attempts: int = 40
-    """Consecutive failed attempts before ``run_until_caught_up`` gives up (~3 minutes)."""
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.maximum, self.initial * 2 ** min(attempt, 32)))
 
 
 class SinkCounters(msgspec.Struct, kw_only=True):
@@ -138,19 +123,10 @@ class TickSink:
 
     def checkpoint(self) -> int:
         """The last journal seq whose record QuestDB has acknowledged (0: none)."""
-        row = self.journal.db.execute(
-            "SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND topic = ? "
-            "AND partition = ?",
-            (self.consumer, MD_TICKS, SEQ_PARTITION),
-        ).fetchone()
-        return int(row[0]) - 1 if row else 0
+        return self.journal.sink_position(self.consumer, MD_TICKS)
 
     def _save_checkpoint(self, last_seq: int) -> None:
-        self.journal.db.execute(
-            "INSERT INTO consumer_offsets VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET next_offset = excluded.next_offset",
-            (self.consumer, MD_TICKS, SEQ_PARTITION, last_seq + 1),
-        )
+        self.journal.save_sink_position(self.consumer, MD_TICKS, last_seq)
 
     # -- running ------------------------------------------------------------------------
 
