@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
 
 from streams.agent import Agent
@@ -156,6 +157,12 @@ async def lag(bootstrap: str, namespace: str, agents: Sequence[Agent[Any]]) -> i
         before = await consumer.end_offsets(tps)
         committed = await admin.list_consumer_group_offsets(app_id(namespace))
         after = await consumer.end_offsets(tps)
+    except KafkaError as error:
+        if not getattr(error, "retriable", False):
+            raise
+        # A fresh broker creates __consumer_offsets on first use: until its group
+        # coordinator is up the answer is "not available"; ask again at the next poll.
+        return None
     finally:
         await admin.close()
         await consumer.stop()
