@@ -8,6 +8,7 @@ the writer) every ``interval`` seconds, so commits only ever append to the WAL.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -23,13 +24,10 @@ class Checkpointer:
 
     def _run(self) -> None:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        try:
+        # An error means the journal is closing or gone: the thread just ends.
+        with contextlib.closing(db), contextlib.suppress(sqlite3.Error):
             while not self._stop.wait(self._interval):
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except sqlite3.Error:
-            pass  # the journal is closing or gone; the writer's own checkpoint takes over
-        finally:
-            db.close()
 
     def stop(self) -> None:
         self._stop.set()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from schemas import (
     CancelOrder,
     Fill,
     Quote,
+    Record,
     ReplaceOrder,
     SubmitOrder,
     Trade,
@@ -17,8 +18,16 @@ BTC = "binance-futures:BTCUSDT"
 T0 = 1_582_329_600_000_000_000
 
 
+R = TypeVar("R", bound=Record)
+
+
+def make(model: type[R], defaults: dict[str, Any], fields: dict[str, Any]) -> R:
+    """``model`` validated from ``defaults`` with ``fields`` overriding them."""
+    return model.model_validate({**defaults, **fields})
+
+
 def fill(**fields: Any) -> Fill:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "exec_id": "X-1",
         "account": "ACC-1",
         "instrument": BTC,
@@ -29,12 +38,11 @@ def fill(**fields: Any) -> Fill:
         "fee_currency": "USDT",
         "ts_event": T0,
     }
-    data.update(fields)
-    return Fill.model_validate(data)
+    return make(Fill, defaults, fields)
 
 
 def quote(**fields: Any) -> Quote:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "instrument": BTC,
         "bid": "9999.5",
         "bid_size": "1",
@@ -43,12 +51,11 @@ def quote(**fields: Any) -> Quote:
         "ts_event": T0,
         "ts_recv": T0,
     }
-    data.update(fields)
-    return Quote.model_validate(data)
+    return make(Quote, defaults, fields)
 
 
 def trade(**fields: Any) -> Trade:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "instrument": BTC,
         "trade_id": "T-1",
         "price": "10000",
@@ -57,12 +64,11 @@ def trade(**fields: Any) -> Trade:
         "ts_event": T0,
         "ts_recv": T0,
     }
-    data.update(fields)
-    return Trade.model_validate(data)
+    return make(Trade, defaults, fields)
 
 
 def submit(**fields: Any) -> SubmitOrder:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "account": "ACC-1",
         "cl_ord_id": "C-1",
         "instrument": BTC,
@@ -73,23 +79,21 @@ def submit(**fields: Any) -> SubmitOrder:
         "tif": "DAY",
         "ts_event": T0,
     }
-    data.update(fields)
-    return SubmitOrder.model_validate(data)
+    return make(SubmitOrder, defaults, fields)
 
 
 def cancel(**fields: Any) -> CancelOrder:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "account": "ACC-1",
         "cl_ord_id": "C-2",
         "orig_cl_ord_id": "C-1",
         "ts_event": T0,
     }
-    data.update(fields)
-    return CancelOrder.model_validate(data)
+    return make(CancelOrder, defaults, fields)
 
 
 def replace(**fields: Any) -> ReplaceOrder:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "account": "ACC-1",
         "cl_ord_id": "C-2",
         "orig_cl_ord_id": "C-1",
@@ -97,5 +101,4 @@ def replace(**fields: Any) -> ReplaceOrder:
         "limit_price": "10000",
         "ts_event": T0,
     }
-    data.update(fields)
-    return ReplaceOrder.model_validate(data)
+    return make(ReplaceOrder, defaults, fields)

@@ -122,15 +122,8 @@ class FeaturePusher:
 
     def run_until_caught_up(self) -> PushCounters:
         """Push until no vector is left; back off while Valkey is down."""
-        failures = 0
-        while True:
-            try:
-                if not self.run_once():
-                    return self.counters
-                failures = 0
-            except ValkeyUnavailableError:
-                if failures >= self.backoff.attempts:
-                    raise
-                self.counters.retries += 1
-                self._sleep(self.backoff.delay(failures))
-                failures += 1
+        self.backoff.run(self.run_once, ValkeyUnavailableError, self._retried, self._sleep)
+        return self.counters
+
+    def _retried(self) -> None:
+        self.counters.retries += 1

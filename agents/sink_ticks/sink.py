@@ -149,18 +149,11 @@ class TickSink:
 
     def run_until_caught_up(self) -> SinkCounters:
         """Run batches until the journal has no more ticks; back off while QuestDB is down."""
-        failures = 0
-        while True:
-            try:
-                if not self.run_once():
-                    return self.counters
-                failures = 0
-            except QuestDbUnavailable:
-                if failures >= self.backoff.attempts:
-                    raise
-                self.counters.retries += 1
-                self._sleep(self.backoff.delay(failures))
-                failures += 1
+        self.backoff.run(self.run_once, QuestDbUnavailable, self._retried, self._sleep)
+        return self.counters
+
+    def _retried(self) -> None:
+        self.counters.retries += 1
 
     def close(self) -> None:
         self._drop_sender()

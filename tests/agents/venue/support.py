@@ -20,13 +20,13 @@ from schemas import (
 )
 from streams.codec import decode_payload
 from streams.state import decode_state, encode_state
-from tests.factories import BTC, T0
+from tests.factories import BTC, T0, make
 
 D = Decimal
 
 
 def accepted(**fields: Any) -> OrderAccepted:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "account": "ACC-1",
         "cl_ord_id": "C-1",
         "order_id": "O-1",
@@ -39,8 +39,7 @@ def accepted(**fields: Any) -> OrderAccepted:
         "ts_command": T0,
         "ts_event": T0,
     }
-    data.update(fields)
-    return OrderAccepted.model_validate(data)
+    return make(OrderAccepted, defaults, fields)
 
 
 def market(**fields: Any) -> OrderAccepted:
@@ -48,7 +47,7 @@ def market(**fields: Any) -> OrderAccepted:
 
 
 def replaced(**fields: Any) -> OrderReplaced:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "account": "ACC-1",
         "cl_ord_id": "C-2",
         "orig_cl_ord_id": "C-1",
@@ -59,12 +58,11 @@ def replaced(**fields: Any) -> OrderReplaced:
         "leaves_qty": "2",
         "ts_event": T0,
     }
-    data.update(fields)
-    return OrderReplaced.model_validate(data)
+    return make(OrderReplaced, defaults, fields)
 
 
 def canceled(**fields: Any) -> OrderCanceled:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "account": "ACC-1",
         "cl_ord_id": "C-1",
         "order_id": "O-1",
@@ -73,12 +71,11 @@ def canceled(**fields: Any) -> OrderCanceled:
         "reason": "user",
         "ts_event": T0,
     }
-    data.update(fields)
-    return OrderCanceled.model_validate(data)
+    return make(OrderCanceled, defaults, fields)
 
 
 def expired(**fields: Any) -> OrderExpired:
-    data: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         "account": "ACC-1",
         "cl_ord_id": "C-1",
         "order_id": "O-1",
@@ -86,8 +83,7 @@ def expired(**fields: Any) -> OrderExpired:
         "cum_qty": "0",
         "ts_event": T0,
     }
-    data.update(fields)
-    return OrderExpired.model_validate(data)
+    return make(OrderExpired, defaults, fields)
 
 
 class Venue:
