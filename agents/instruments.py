@@ -7,11 +7,10 @@ Built in: the synthetic feed's instruments and those of the shared market data.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
+from agents.config_files import parse_toml, read_config
 from schemas import InstrumentDefinition, SchemaError, TapelineError, validate_record
 
 
@@ -84,12 +83,7 @@ class InstrumentRegistry:
 
 def load_instruments_toml(path: Path) -> list[InstrumentDefinition]:
     """Parse ``[[instrument]]`` tables; a bad file names the entry and the field."""
-    try:
-        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise TapelineError(f"{path}: cannot read: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise TapelineError(f"{path}: not valid TOML: {error}") from None
+    document = parse_toml(read_config(path, "instruments"), str(path))
     entries = document.get("instrument", [])
     if not isinstance(entries, list):
         raise TapelineError(f"{path}: 'instrument' must be an array of tables ([[instrument]])")

@@ -30,7 +30,6 @@ so pre-trade and post-trade checks can never disagree on them.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any, Final
 
 import msgspec
 
+from agents.config_files import parse_toml, read_config
 from schemas import TapelineError
 
 MAX_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
@@ -90,20 +90,11 @@ _MAX_COUNT: Final = 1_000_000
 def load_surveillance(path: Path | str) -> SurveillanceConfig:
     """Read a surveillance file; a bad file raises TapelineError naming the line and key."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise TapelineError(f"{path}: cannot read the surveillance config: {error}") from None
-    return surveillance_from_toml(text, source=str(path))
+    return surveillance_from_toml(read_config(path, "surveillance config"), source=str(path))
 
 
 def surveillance_from_toml(text: str, source: str = "<surveillance>") -> SurveillanceConfig:
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        # tomllib's message ends with "(at line N, column M)".
-        raise TapelineError(f"{source}: not valid TOML: {error}") from None
-    return _Parser(source, text).config(document)
+    return _Parser(source, text).config(parse_toml(text, source))
 
 
 class _Parser:

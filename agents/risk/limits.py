@@ -29,7 +29,6 @@ float is refused because it has already lost the exact value.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any, Final
 
 import msgspec
 
+from agents.config_files import parse_toml, read_config
 from schemas import TapelineError
 from schemas.types import TradingState
 
@@ -83,20 +83,11 @@ class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
 def load_limits(path: Path | str) -> RiskLimits:
     """Read a limits file; a bad file raises TapelineError naming the file and the key."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise TapelineError(f"{path}: cannot read the risk limits: {error}") from None
-    return limits_from_toml(text, source=str(path))
+    return limits_from_toml(read_config(path, "risk limits"), source=str(path))
 
 
 def limits_from_toml(text: str, source: str = "<limits>") -> RiskLimits:
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        # The message ends with "(at line N, column M)".
-        raise TapelineError(f"{source}: not valid TOML: {error}") from None
-    return _Parser(source).limits(document)
+    return _Parser(source).limits(parse_toml(text, source))
 
 
 _ACCOUNT_KEYS = frozenset(AccountLimits.__struct_fields__)
