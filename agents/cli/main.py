@@ -1,47 +1,72 @@
-"""The `tapeline` command line (CLI.md)."""
+"""The `tapeline` command line (CLI.md).
+
+Subcommands are imported lazily: a run of `tapeline audit order X` imports the audit
+module only, not faust, FastAPI or chDB, so a one-off question costs the question and
+Python's start-up, not the whole product's import time. `--help` and an unknown name
+import everything (to list it, or to let typer name the mistake).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 
 import typer
 
-from agents.cli import (
-    audit_cmd,
-    auth_cmd,
-    features_cmd,
-    log_cmd,
-    query_cmd,
-    replay_cmd,
-    run_cmd,
-    schemas_cmd,
-    serve_cmd,
-    sql_cmd,
-    worker_cmd,
-)
 from agents.cli.common import err
 from schemas import TapelineError
 
-app = typer.Typer(
-    name="tapeline",
-    help="Tapeline: an event-sourced trading backend you can replay and audit.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(log_cmd.app, name="log")
-app.add_typer(schemas_cmd.app, name="schemas")
-app.add_typer(auth_cmd.app, name="auth")
-app.command("serve")(serve_cmd.serve)
-app.command("worker")(worker_cmd.worker)
-app.add_typer(audit_cmd.app, name="audit")
-app.command("sql")(sql_cmd.sql)
-app.add_typer(features_cmd.app, name="features")
-app.command("run")(run_cmd.run)
-app.command("catchup")(replay_cmd.catchup)
-app.command("replay")(replay_cmd.run_replay)
-app.command("snapshot")(replay_cmd.snapshot)
-app.command("query")(query_cmd.query)
+HELP = "Tapeline: an event-sourced trading backend you can replay and audit."
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "log": ("log_cmd", "app"),
+    "schemas": ("schemas_cmd", "app"),
+    "auth": ("auth_cmd", "app"),
+    "serve": ("serve_cmd", "serve"),
+    "worker": ("worker_cmd", "worker"),
+    "audit": ("audit_cmd", "app"),
+    "sql": ("sql_cmd", "sql"),
+    "features": ("features_cmd", "app"),
+    "run": ("run_cmd", "run"),
+    "catchup": ("replay_cmd", "catchup"),
+    "replay": ("replay_cmd", "run_replay"),
+    "snapshot": ("replay_cmd", "snapshot"),
+    "query": ("query_cmd", "query"),
+}
+"""Command name -> (module in agents.cli, attribute): a Typer group or a command function."""
+
+
+def build_app(names: Sequence[str] = tuple(COMMANDS)) -> typer.Typer:
+    """The CLI with the named commands registered (all of them by default)."""
+    app = typer.Typer(
+        name="tapeline",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def main() -> None:
+        """Tapeline: an event-sourced trading backend you can replay and audit."""
+        # A callback keeps typer in group mode when only one command is registered.
+
+    for name in names:
+        module_name, attribute = COMMANDS[name]
+        target = getattr(importlib.import_module(f"agents.cli.{module_name}"), attribute)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    return app
+
+
+def _requested(argv: Sequence[str]) -> Sequence[str]:
+    """Only the command the arguments name, when they name one; else every command."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return (first,) if first in COMMANDS else tuple(COMMANDS)
+
 
 EXIT_ERROR = 2
 EXIT_BUG = 70
@@ -50,7 +75,7 @@ EXIT_BUG = 70
 def run_cli() -> None:
     """Entry point: one clear line on stderr for any error, never a traceback."""
     try:
-        app(prog_name="tapeline")
+        build_app(_requested(sys.argv[1:]))(prog_name="tapeline")
     except TapelineError as error:
         err.print(f"error: {error}", markup=False)
         sys.exit(EXIT_ERROR)

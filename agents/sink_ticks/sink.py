@@ -2,8 +2,12 @@
 
 A consumer with its own checkpoint, not a fold: it has no table in the journal, only a
 position (the global journal seq it has sunk up to) in ``consumer_offsets``. Each batch
-is read after the checkpoint, written into one ILP buffer, flushed in one HTTP request,
-and only once QuestDB has acknowledged that request does the checkpoint move. So:
+is read after the checkpoint, turned into one column frame per table (columns.py),
+written into one ILP buffer, flushed in one HTTP request, and only once QuestDB has
+acknowledged that request does the checkpoint move. ``run_until_caught_up`` encodes and
+flushes each batch on a worker thread (the client releases the GIL for both) and
+reads and parses the next batch meanwhile; checkpoints still move batch by batch, in
+journal order, each after its own acknowledgement. So:
 
 * a crash or an outage between flush and checkpoint resends the batch; QuestDB's dedup
   keys (tables.py) make the resend add nothing;
@@ -20,11 +24,12 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from questdb import QuestDBError, QuestDBErrorCode, Sender, TimestampNanos
+from questdb import QuestDBError, QuestDBErrorCode, Sender
 
 from agents.sink_ticks.endpoint import (
     Endpoint,
@@ -32,20 +37,19 @@ from agents.sink_ticks.endpoint import (
     conf_from_env,
     sender_conf,
 )
-from agents.sink_ticks.tables import TickTables, ensure_tables
+from agents.sink_ticks.tables import QUOTE_SYMBOLS, TRADE_SYMBOLS, TickTables, ensure_tables
 from schemas import TapelineError
 from streams.backoff import Backoff
-from streams.codec import decode_payload
 from streams.sqlite_journal import SqliteJournal
 from streams.topics import MD_TICKS
 
 if TYPE_CHECKING:
     from questdb._client import Buffer
 
+    from agents.sink_ticks.columns import TickBatch
+
 CONSUMER = "sink-ticks"
 DEFAULT_BATCH = 20_000
-ScanRow = tuple[int, str, str, str, int, str]
-"""``SqliteJournal.scan``: (seq, topic, kind, event_id, ts_event, payload)."""
 
 # Failures that a retry cannot cure: the rows themselves are the problem.
 _REFUSALS = frozenset(
@@ -116,8 +120,9 @@ class TickSink:
         self._conf = sender_conf(conf)
         self._sleep = sleep
         self._sender: Sender | None = None
+        self._buffer: Buffer | None = None
         self._tables_ready = False
-        self._venues: dict[str, str] = {}
+        self._in_flight: tuple[TickBatch, Future[None]] | None = None
 
     # -- checkpoint ---------------------------------------------------------------------
 
@@ -136,8 +141,65 @@ class TickSink:
         Raises ``QuestDbUnavailable`` (retry later) or ``RowsRefusedError`` (fix first);
         either way the checkpoint has not moved.
         """
+        with self._recorded():
+            batch = self._next_batch(self.checkpoint(), limit or self.batch_size)
+            if batch is None:
+                return 0
+            self._connected()
+            self._send(batch)
+            self._acknowledged(batch)
+            return batch.records
+
+    def run_until_caught_up(self) -> SinkCounters:
+        """Run batches until the journal has no more ticks; back off while QuestDB is down.
+
+        While the worker encodes and flushes one batch, this thread reads and parses the
+        next (``_pipelined_step``); SQLite, Arrow and the client each release the GIL.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="sink-ticks-flush") as flusher:
+            try:
+                self.backoff.run(
+                    lambda: self._pipelined_step(flusher),
+                    QuestDbUnavailable,
+                    self._retried,
+                    self._sleep,
+                )
+            finally:
+                self._in_flight = None  # a step that raised has landed or dropped it
+        return self.counters
+
+    def _pipelined_step(self, flusher: ThreadPoolExecutor) -> int:
+        """Read the next batch while the previous one is encoded and flushed, land that
+        one (its checkpoint), then hand this one over; the records landed (0: caught up).
+
+        It returns only what QuestDB acknowledged, so that ``Backoff`` counts a step that
+        only sent as a failure when the acknowledgement does not come. A failure of
+        either half leaves the checkpoint after the last landed batch: the next step
+        (after a backoff) starts from there, with nothing in flight.
+        """
+        with self._recorded():
+            if self._in_flight is None:
+                first = self._next_batch(self.checkpoint(), self.batch_size)
+                if first is None:
+                    return 0
+                self._connected()
+                self._in_flight = first, flusher.submit(self._send, first)
+            (landing, acknowledgement), self._in_flight = self._in_flight, None
+            try:
+                batch = self._next_batch(landing.last_seq, self.batch_size)
+            finally:
+                acknowledgement.result()
+                self._acknowledged(landing)
+            if batch is not None:
+                self._connected()
+                self._in_flight = batch, flusher.submit(self._send, batch)
+            return landing.records
+
+    @contextlib.contextmanager
+    def _recorded(self) -> Iterator[None]:
+        """Count refusals and keep the last error; an outage drops the connection."""
         try:
-            return self._run_once(limit or self.batch_size)
+            yield
         except QuestDbUnavailable as error:
             self.counters.last_error = str(error)
             self._drop_sender()
@@ -146,11 +208,6 @@ class TickSink:
             self.counters.refused += 1
             self.counters.last_error = str(error)
             raise
-
-    def run_until_caught_up(self) -> SinkCounters:
-        """Run batches until the journal has no more ticks; back off while QuestDB is down."""
-        self.backoff.run(self.run_once, QuestDbUnavailable, self._retried, self._sleep)
-        return self.counters
 
     def _retried(self) -> None:
         self.counters.retries += 1
@@ -163,78 +220,49 @@ class TickSink:
         ensure_tables(self.endpoint, self.tables)
         self._tables_ready = True
 
-    def _run_once(self, limit: int) -> int:
+    def _next_batch(self, after_seq: int, limit: int) -> TickBatch | None:
+        # Imported here: pandas and pyarrow take ~0.7 s to load, which every CLI command
+        # importing the sink would pay even with the sink off.
+        from agents.sink_ticks.columns import ValueRefusedError, read_batch
+
         if not self._tables_ready:
             self.ensure_tables()
-        records = self.journal.scan(self.checkpoint(), (MD_TICKS,), limit)
-        if not records:
-            return 0
-        sender = self._connected()
-        buffer = sender.new_buffer()
-        trades, quotes = self._fill(buffer, records)
+        try:
+            return read_batch(self.journal, after_seq, limit)
+        except ValueRefusedError as error:
+            table = self.tables.trades if error.kind == "trade" else self.tables.quotes
+            raise RowsRefusedError(table, error.column, str(error), error.first_seq) from None
+
+    def _send(self, batch: TickBatch) -> None:
+        """The batch's frames in one buffer, flushed in one HTTP request. On the worker
+        thread in ``run_until_caught_up``: one batch at a time, so one buffer serves."""
+        sender, buffer = self._sender, self._buffer
+        assert sender is not None, "connect before sending"
+        assert buffer is not None, "connect before sending"
+        buffer.clear()  # type: ignore[no-untyped-call]  # the stub is untyped
+        for table, frame, symbols in (
+            (self.tables.trades, batch.trades, TRADE_SYMBOLS),
+            (self.tables.quotes, batch.quotes, QUOTE_SYMBOLS),
+        ):
+            if frame is not None:
+                try:
+                    buffer.dataframe(frame, table_name=table, symbols=symbols, at="ts")
+                except QuestDBError as error:
+                    raise RowsRefusedError(table, None, str(error), batch.first_seq) from None
         try:
             sender.flush(buffer)
         except QuestDBError as error:
-            raise self._classify(error, records[0][0]) from None
-        self._save_checkpoint(records[-1][0])
+            raise self._classify(error, batch.first_seq) from None
+
+    def _acknowledged(self, batch: TickBatch) -> None:
+        self._save_checkpoint(batch.last_seq)
         counters = self.counters
-        counters.records_read += len(records)
-        counters.trades_written += trades
-        counters.quotes_written += quotes
-        counters.skipped += len(records) - trades - quotes
+        counters.records_read += batch.records
+        counters.trades_written += batch.trade_rows
+        counters.quotes_written += batch.quote_rows
+        counters.skipped += batch.records - batch.trade_rows - batch.quote_rows
         counters.batches += 1
         counters.last_error = None
-        return len(records)
-
-    def _fill(self, buffer: Buffer, records: list[ScanRow]) -> tuple[int, int]:
-        """Every tick of ``records`` as one ILP row; (trades, quotes) added."""
-        trades_table, quotes_table = self.tables.trades, self.tables.quotes
-        venues = self._venues
-        row = buffer.row
-        trades = quotes = 0
-        for seq, _topic, kind, _event_id, _ts_event, payload in records:
-            try:
-                if kind == "trade":
-                    tick: Any = decode_payload(kind, payload)
-                    instrument, side = tick.instrument, tick.aggressor
-                    venue = venues.get(instrument) or venues.setdefault(
-                        instrument, instrument.partition(":")[0]
-                    )
-                    row(
-                        trades_table,
-                        symbols={"instrument": instrument, "venue": venue, "aggressor": side},
-                        columns={
-                            "trade_id": tick.trade_id,
-                            "price": tick.price,
-                            "size": tick.size,
-                            "ts_recv": TimestampNanos(tick.ts_recv),
-                        },
-                        at=TimestampNanos(tick.ts_event),
-                    )
-                    trades += 1
-                elif kind == "quote":
-                    tick = decode_payload(kind, payload)
-                    instrument = tick.instrument
-                    venue = venues.get(instrument) or venues.setdefault(
-                        instrument, instrument.partition(":")[0]
-                    )
-                    row(
-                        quotes_table,
-                        symbols={"instrument": instrument, "venue": venue},
-                        columns={
-                            "bid": tick.bid,
-                            "bid_size": tick.bid_size,
-                            "ask": tick.ask,
-                            "ask_size": tick.ask_size,
-                            "ts_recv": TimestampNanos(tick.ts_recv),
-                        },
-                        at=TimestampNanos(tick.ts_event),
-                    )
-                    quotes += 1
-            except QuestDBError as error:
-                table = trades_table if kind == "trade" else quotes_table
-                raise RowsRefusedError(table, None, f"{error} (seq {seq})", records[0][0]) from None
-        return trades, quotes
 
     def _classify(self, error: QuestDBError, first_seq: int) -> TapelineError:
         message = str(error)
@@ -261,10 +289,12 @@ class TickSink:
                     f"QuestDB at {self.endpoint.base_url} does not take ILP: {error}"
                 ) from None
             self._sender = sender
+            self._buffer = sender.new_buffer()
         return self._sender
 
     def _drop_sender(self) -> None:
         sender, self._sender = self._sender, None
+        self._buffer = None
         if sender is not None:
             with contextlib.suppress(QuestDBError):
                 sender.close(flush=False)

@@ -4,8 +4,10 @@ Decisions (why the columns are what they are):
 
 * Prices and sizes are ``DECIMAL(38, 18)``: QuestDB >= 9.2 takes exact decimals over ILP,
   so no binary float ever holds money. Magnitudes are below 1e15 (``MAX_ABS_DECIMAL``) and
-  18 fractional digits hold any venue tick or lot; a value that needs more is refused by
-  QuestDB ("loss of precision"), never rounded, and the sink stops on it (see sink.py).
+  18 fractional digits hold any venue tick or lot. The sink sends them as Arrow
+  ``decimal128(38, 18)`` cast exactly from the payload's text: a value that needs more
+  digits is refused before it is sent ("loss of precision"), never rounded, and the sink
+  stops on it (columns.py, sink.py); QuestDB would refuse it the same way.
 * The designated timestamp ``ts`` is ``ts_event`` as ``TIMESTAMP_NS`` (exact ns, no
   truncation to micros); ``ts_recv`` is kept beside it.
 * ``instrument`` and ``venue`` are SYMBOLs (few distinct values, filtered on);
@@ -26,7 +28,8 @@ from dataclasses import dataclass
 from agents.sink_ticks.endpoint import Endpoint, QuestDbSqlError
 from schemas import TapelineError
 
-DECIMAL = "DECIMAL(38,18)"
+DECIMAL_PRECISION, DECIMAL_SCALE = 38, 18
+DECIMAL = f"DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE})"
 
 TRADE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("instrument", "SYMBOL"),
@@ -51,6 +54,8 @@ QUOTE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ts", "TIMESTAMP_NS"),
 )
 QUOTE_KEYS = ("ts", "instrument", "ts_recv")
+TRADE_SYMBOLS = [name for name, kind in TRADE_COLUMNS if kind == "SYMBOL"]
+QUOTE_SYMBOLS = [name for name, kind in QUOTE_COLUMNS if kind == "SYMBOL"]
 
 
 class SchemaDriftError(TapelineError):

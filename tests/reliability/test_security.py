@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from agents.audit.db import AuditDb
 from agents.audit.guard import run_sql
 from agents.cli import auth_cmd
-from agents.cli.main import app
+from agents.cli.main import build_app
 from schemas import TapelineError
 from streams.records import new_record
 from streams.sqlite_journal import JOURNAL_FILE, SqliteJournal
@@ -125,7 +125,7 @@ def _commands(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 def test_no_command_takes_a_secret_on_its_command_line() -> None:
     """A secret in argv shows in `ps`, in shell history and in CI logs."""
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(build_app())
     offending: list[str] = []
     seen = 0
     for path, command in _commands(root):

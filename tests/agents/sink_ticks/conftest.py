@@ -3,7 +3,10 @@ table names per test, and a journal holding the shared Binance session's ticks."
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -104,3 +107,80 @@ def settled_count(endpoint: Endpoint, table: str) -> int:
             return int(count)
         time.sleep(0.05)
     raise AssertionError(f"QuestDB did not apply the WAL of {table} in {WAL_POLLS * 0.05:.0f} s")
+
+
+class CuttableLink:
+    """A TCP relay to the real QuestDB that can be cut: an outage between the sink and
+    the server without stopping the server others share. After ``budget`` bytes from the
+    client it drops every connection and refuses new ones until ``restore()``."""
+
+    def __init__(self, upstream: tuple[str, int], budget: int | None = None) -> None:
+        self.upstream = upstream
+        self.budget = budget
+        self.cuts = 0
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+        self._accepting.start()
+
+    def conf(self) -> str:
+        return f"http::addr=127.0.0.1:{self.port};"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                if self.budget is not None and self.budget <= 0:
+                    client.close()
+                    continue
+                server = socket.create_connection(self.upstream)
+                self._sockets += [client, server]
+            for source, target, metered in ((client, server, True), (server, client, False)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, metered), daemon=True
+                ).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, metered: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if metered and self.budget is not None:
+                    with self._lock:
+                        self.budget -= len(data)
+                        if self.budget <= 0:
+                            self._drop_all()
+                            return
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def _drop_all(self) -> None:
+        if self._sockets:
+            self.cuts += 1
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._sockets = []
+
+    def restore(self) -> None:
+        with self._lock:
+            self.budget = None
+
+    def close(self) -> None:
+        self._listener.close()
+        with self._lock:
+            self._drop_all()
+        self._accepting.join(timeout=5)
+
+
+@pytest.fixture
+def link(questdb_conf: str) -> Iterator[CuttableLink]:
+    host, _, port = Endpoint.from_conf(questdb_conf).base_url.removeprefix("http://").partition(":")
+    relay = CuttableLink((host, int(port)))
+    yield relay
+    relay.close()

@@ -19,7 +19,7 @@ from agents.sink_ticks import (
 from schemas import MarketDataGap, Quote, Trade
 from streams.records import new_record
 from streams.sqlite_journal import SqliteJournal
-from tests.agents.sink_ticks.conftest import append_ticks, deploy, settled_count
+from tests.agents.sink_ticks.conftest import CuttableLink, append_ticks, deploy, settled_count
 from tests.factories import trade
 
 TRADES, QUOTES = 9999, 9999
@@ -121,6 +121,65 @@ def test_questdb_stopped_mid_run_loses_nothing(
         deploy("up")
     assert restarts == [0.5]
     assert counters.retries == 1
+    assert sink.checkpoint() == TRADES + QUOTES
+    assert settled_count(endpoint, tables.trades) == TRADES
+    assert settled_count(endpoint, tables.quotes) == QUOTES
+
+
+def test_a_link_cut_mid_pipeline_backs_off_and_loses_nothing(
+    session_journal: SqliteJournal, link: CuttableLink, endpoint: Endpoint, tables: TickTables
+) -> None:
+    """The outage lands while one batch is in flight and the next is being encoded."""
+    waits: list[float] = []
+    landed_at_cut: list[int] = []
+
+    def restore_instead_of_waiting(delay: float) -> None:
+        waits.append(delay)
+        landed_at_cut.append(sink.checkpoint())
+        link.restore()
+
+    sink = sink_for(
+        session_journal,
+        link.conf(),
+        tables,
+        batch_size=4000,
+        backoff=Backoff(initial=0.5, maximum=2.0, attempts=3),
+        sleep=restore_instead_of_waiting,
+    )
+    sink.ensure_tables()
+    link.budget = 2_000_000  # about two batches of ILP, then the link drops
+    counters = sink.run_until_caught_up()
+    assert link.cuts == 1
+    assert waits == [0.5]
+    assert 0 < landed_at_cut[0] < TRADES + QUOTES
+    assert (counters.retries, counters.last_error) == (1, None)
+    assert sink.checkpoint() == TRADES + QUOTES
+    assert settled_count(endpoint, tables.trades) == TRADES
+    assert settled_count(endpoint, tables.quotes) == QUOTES
+
+
+def test_a_link_that_stays_down_is_retried_ever_later_then_given_up(
+    session_journal: SqliteJournal, link: CuttableLink, endpoint: Endpoint, tables: TickTables
+) -> None:
+    waits: list[float] = []
+    sink = sink_for(
+        session_journal,
+        link.conf(),
+        tables,
+        batch_size=4000,
+        backoff=Backoff(initial=0.5, maximum=1.0, attempts=3),
+        sleep=waits.append,
+    )
+    sink.ensure_tables()
+    link.budget = 2_000_000
+    with pytest.raises(QuestDbUnavailable):
+        sink.run_until_caught_up()
+    assert waits == [0.5, 1.0, 1.0]
+    assert sink.counters.retries == 3
+    stuck = sink.checkpoint()
+    assert 0 < stuck < TRADES + QUOTES
+    link.restore()
+    sink.run_until_caught_up()
     assert sink.checkpoint() == TRADES + QUOTES
     assert settled_count(endpoint, tables.trades) == TRADES
     assert settled_count(endpoint, tables.quotes) == QUOTES
