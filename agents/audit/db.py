@@ -36,12 +36,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from chdb import session as chdb_session
 
 from schemas import TapelineError
 
@@ -192,6 +190,9 @@ class AuditDb:
         self.end_seq = end_seq
         self.partitions = dict(partitions)
         self.source = journal_source(path)
+        # Imported here: chDB takes about 0.6 s to import, and `audit order` never needs it.
+        from chdb import session as chdb_session
+
         self._session: Any = chdb_session.Session()  # type: ignore[no-untyped-call]
         self.run("SET output_format_json_quote_decimals = 1")
         self.run("SET output_format_json_quote_64bit_integers = 0")
@@ -243,13 +244,3 @@ class AuditDb:
 
     def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         return self.table(sql, **params)[1]
-
-
-def in_list(values: Sequence[str]) -> str:
-    """A literal ``('a', 'b')`` for an ``IN`` that ClickHouse can push down to SQLite."""
-    return "(" + ", ".join(sql_string(value) for value in values) + ")"
-
-
-def decoded(payload: str) -> Mapping[str, Any]:
-    value: Mapping[str, Any] = json.loads(payload)
-    return value

@@ -1,7 +1,7 @@
 """`audit order`: the whole life of one order, in log order, from the journal itself.
 
 An order answers to several ClOrdIDs over its life (each replace gives it a new one; each
-cancel or replace request has its own), so the trail is a closure, computed in SQL:
+cancel or replace request has its own), so the trail is a closure:
 
 1. seeds: the asked ClOrdID, plus the OrigClOrdID it targeted if it is a request;
 2. the OMS order ids of the order events that name a seed;
@@ -9,28 +9,27 @@ cancel or replace request has its own), so the trail is a closure, computed in S
 4. the records that carry one of the order ids, or name one of the ClOrdIDs: commands
    (submit/cancel/replace), risk decisions, order events, fills, venue cancels.
 
-Why it is fast enough on a big log: chDB hands ``topic IN (...) AND partition = N`` to
-SQLite, which answers from the ``(topic, partition, offset)`` index, so only the order
-topics of the account's partition are read once (into a temporary in-memory table),
-and the closure runs there. Without ``--account`` the account is found first by one
-scan of the command and order-event payloads.
+Why it is fast on a big log: each step asks ``agents.audit.order_index`` which records
+of the account name the ids it has (an index range lookup in the journal's own file),
+reads just those records by seq, and applies the step's rule to their payloads, as
+read from the journal. Without ``--account`` the account comes from the same index.
+Everything is read in one SQLite read transaction, bounded by the indexed seq: one
+consistent snapshot of the log even while a writer keeps appending.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from agents.audit.db import ORDER_TOPICS, AuditDb, AuditError, decoded, in_list
-from streams.partitioning import partition_for
+from agents.audit.db import AuditError
+from agents.audit.order_index import REFS_TABLE, OrderIndex
 
-TRAIL_TABLE = "audit_trail_rows"
-_ID_COLUMNS = (
-    "JSONExtractString(payload, 'cl_ord_id') AS cl_ord_id, "
-    "JSONExtractString(payload, 'orig_cl_ord_id') AS orig_cl_ord_id, "
-    "JSONExtractString(payload, 'cancel_cl_ord_id') AS cancel_cl_ord_id, "
-    "JSONExtractString(payload, 'order_id') AS order_id"
-)
+_COMMAND_TOPICS = ("orders.commands", "orders.events")
+_ORDER_EVENTS = "orders.events"
 _DETAIL_FIELDS = (
     "side", "order_type", "qty", "limit_price", "tif", "exec_id", "last_qty", "last_px",
     "cum_qty", "leaves_qty", "avg_px", "price", "fee", "fee_currency", "canceled_qty",
@@ -56,49 +55,105 @@ class OrderTrail:
     entries: list[dict[str, Any]]
 
 
-def find_accounts(db: AuditDb, cl_ord_id: str) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """One journal record of the order topics, its id fields as ``JSONExtractString``
+    reads them (the string at the top level, else empty)."""
+
+    seq: int
+    key: str
+    topic: str
+    kind: str
+    event_id: str
+    ts_event: int
+    causation_id: str | None
+    correlation_id: str | None
+    record: Any
+    cl_ord_id: str
+    orig_cl_ord_id: str
+    cancel_cl_ord_id: str
+    order_id: str
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        return self.cl_ord_id, self.orig_cl_ord_id, self.cancel_cl_ord_id
+
+
+def _text(record: Any, name: str) -> str:
+    value = record.get(name) if isinstance(record, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _parse(row: tuple[Any, ...]) -> _Record:
+    seq, key, topic, kind, event_id, ts_event, cause, corr, payload = row
+    try:
+        record = json.loads(payload)
+    except ValueError:
+        record = None
+    return _Record(
+        int(seq), key, topic, kind, event_id, int(ts_event), cause, corr, record,
+        _text(record, "cl_ord_id"), _text(record, "orig_cl_ord_id"),
+        _text(record, "cancel_cl_ord_id"), _text(record, "order_id"),
+    )  # fmt: skip
+
+
+class _Reader:
+    """The candidate records of one snapshot (``seq <= end``), each read once."""
+
+    def __init__(self, index: OrderIndex, end: int) -> None:
+        self.db = index.db
+        self.end = end
+        self._cache: dict[int, _Record] = {}
+
+    def naming(self, refs: Iterable[str], account: str | None = None) -> list[_Record]:
+        """Records (of ``account``, if given) whose id fields include one of ``refs``."""
+        wanted = sorted(set(refs))
+        if not wanted:
+            return []
+        marks = ", ".join("?" * len(wanted))
+        sql = f"SELECT DISTINCT seq FROM {REFS_TABLE} WHERE ref IN ({marks}) AND seq <= ?"  # noqa: S608
+        params: list[Any] = [*wanted, self.end]
+        if account is not None:
+            sql += " AND account = ?"
+            params.append(account)
+        seqs = [int(row[0]) for row in self.db.execute(sql, params)]
+        missing = [seq for seq in seqs if seq not in self._cache]
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            for row in self.db.execute(
+                "SELECT seq, key, topic, kind, event_id, ts_event, causation_id, "  # noqa: S608
+                f"correlation_id, payload FROM journal WHERE seq IN ({marks})",
+                part,
+            ):
+                self._cache[int(row[0])] = _parse(row)
+        return sorted((self._cache[seq] for seq in seqs), key=lambda r: r.seq)
+
+
+def find_accounts(reader: _Reader, cl_ord_id: str) -> list[str]:
     """Accounts with a command or order event naming ``cl_ord_id`` (unique per account)."""
-    rows = db.rows(
-        f"SELECT DISTINCT key FROM {db.source} WHERE topic IN "  # noqa: S608
-        "('orders.commands', 'orders.events') AND seq <= {end:Int64} "
-        "AND position(payload, {needle:String}) > 0 "
-        "AND {id:String} IN (JSONExtractString(payload, 'cl_ord_id'), "
-        "JSONExtractString(payload, 'orig_cl_ord_id'), "
-        "JSONExtractString(payload, 'cancel_cl_ord_id')) ORDER BY key",
-        end=db.end_seq,
-        needle=f'"{cl_ord_id}"',
-        id=cl_ord_id,
-    )
-    return [str(row["key"]) for row in rows]
-
-
-def _load_partition(db: AuditDb, account: str) -> None:
-    """The account's records of the order topics, read once from SQLite by index."""
-    parts = {db.partitions.get(topic, 0) for topic in ORDER_TOPICS} - {0}
-    if len(parts) > 1:
-        raise AuditError("the order topics have different partition counts; cannot narrow")
-    partition = partition_for(account, parts.pop()) if parts else 0
-    db.run(f"DROP TEMPORARY TABLE IF EXISTS {TRAIL_TABLE}")
-    db.run(
-        f"CREATE TEMPORARY TABLE {TRAIL_TABLE} ENGINE = Memory AS "  # noqa: S608
-        "SELECT assumeNotNull(seq) AS seq, topic, kind, event_id, ts_event, causation_id, "
-        f"correlation_id, payload, {_ID_COLUMNS} FROM {db.source} "
-        f"WHERE topic IN {in_list(ORDER_TOPICS)} AND partition = {int(partition)} "
-        "AND key = {account:String} AND seq <= {end:Int64}",
-        account=account,
-        end=db.end_seq,
+    return sorted(
+        {
+            r.key
+            for r in reader.naming([cl_ord_id])
+            if r.topic in _COMMAND_TOPICS and cl_ord_id in r.names
+        }
     )
 
 
-def _strings(db: AuditDb, sql: str, **params: Any) -> list[str]:
-    rows = db.rows(sql, **params)
-    return sorted({str(value) for row in rows for value in row.values() if value})
+def order_trail(index: OrderIndex, cl_ord_id: str, account: str | None = None) -> OrderTrail:
+    """Every record of the order ``cl_ord_id`` names, in log order (index caught up first)."""
+    index.catch_up()
+    index.db.execute("BEGIN")
+    try:
+        return _trail(_Reader(index, index.indexed_seq()), cl_ord_id, account)
+    finally:
+        index.db.execute("COMMIT")
 
 
-def order_trail(db: AuditDb, cl_ord_id: str, account: str | None = None) -> OrderTrail:
-    """Every record of the order ``cl_ord_id`` names, in log order."""
+def _trail(reader: _Reader, cl_ord_id: str, account: str | None) -> OrderTrail:
     if account is None:
-        accounts = find_accounts(db, cl_ord_id)
+        accounts = find_accounts(reader, cl_ord_id)
         if not accounts:
             raise UnknownOrderError(f"no order or request with ClOrdID {cl_ord_id!r} in the log")
         if len(accounts) > 1:
@@ -106,68 +161,58 @@ def order_trail(db: AuditDb, cl_ord_id: str, account: str | None = None) -> Orde
                 f"ClOrdID {cl_ord_id!r} is used by accounts {', '.join(accounts)}; pass --account"
             )
         account = accounts[0]
-    _load_partition(db, account)
-    t = TRAIL_TABLE
-    seeds = [
-        cl_ord_id,
-        *_strings(
-            db,
-            f"SELECT orig_cl_ord_id FROM {t} WHERE cl_ord_id = {{id:String}}",  # noqa: S608
-            id=cl_ord_id,
-        ),
-    ]
-    known = db.rows(
-        f"SELECT 1 AS found FROM {t} WHERE cl_ord_id = {{id:String}} LIMIT 1",  # noqa: S608
-        id=cl_ord_id,
-    )
-    if not known:
+    asked = [r for r in reader.naming([cl_ord_id], account) if r.cl_ord_id == cl_ord_id]
+    if not asked:
         raise UnknownOrderError(
             f"no order or request with ClOrdID {cl_ord_id!r} for account {account!r}"
         )
-    order_ids = _strings(
-        db,
-        f"SELECT DISTINCT order_id FROM {t} WHERE topic = 'orders.events' AND order_id != '' "  # noqa: S608
-        "AND hasAny([cl_ord_id, orig_cl_ord_id, cancel_cl_ord_id], {seeds:Array(String)})",
-        seeds=seeds,
+    seeds = {cl_ord_id} | {r.orig_cl_ord_id for r in asked if r.orig_cl_ord_id}
+    order_ids = sorted(
+        {
+            r.order_id
+            for r in reader.naming(seeds, account)
+            if r.topic == _ORDER_EVENTS and r.order_id and seeds.intersection(r.names)
+        }
     )
-    linked = _strings(
-        db,
-        f"SELECT DISTINCT arrayJoin([cl_ord_id, orig_cl_ord_id, cancel_cl_ord_id]) AS id "  # noqa: S608
-        f"FROM {t} WHERE topic = 'orders.events' AND has({{orders:Array(String)}}, order_id)",
-        orders=order_ids,
-    )
-    ids = sorted(set(seeds) | set(linked))
-    rows = db.rows(
-        f"SELECT seq, topic, kind, event_id, ts_event, causation_id, correlation_id, payload, "  # noqa: S608
-        "cl_ord_id, orig_cl_ord_id, cancel_cl_ord_id, order_id, "
-        "toString(fromUnixTimestamp64Nano(ts_event, 'UTC')) AS time "
-        f"FROM {t} WHERE has({{orders:Array(String)}}, order_id) "
-        "OR has({ids:Array(String)}, cl_ord_id) OR has({ids:Array(String)}, orig_cl_ord_id) "
-        "ORDER BY seq",
-        orders=order_ids,
-        ids=ids,
-    )
-    db.run(f"DROP TEMPORARY TABLE IF EXISTS {t}")
-    return OrderTrail(account, cl_ord_id, tuple(order_ids), tuple(ids), [_entry(r) for r in rows])
+    linked = {
+        name
+        for r in reader.naming(order_ids, account)
+        if r.topic == _ORDER_EVENTS and r.order_id in order_ids
+        for name in r.names
+        if name
+    }
+    ids = sorted(seeds | linked)
+    entries = [
+        _entry(r)
+        for r in reader.naming([*order_ids, *ids], account)
+        if r.order_id in order_ids or r.cl_ord_id in ids or r.orig_cl_ord_id in ids
+    ]
+    return OrderTrail(account, cl_ord_id, tuple(order_ids), tuple(ids), entries)
 
 
-def _entry(row: dict[str, Any]) -> dict[str, Any]:
-    record = decoded(str(row["payload"]))
+def event_time(ts_event: int) -> str:
+    """ns since the epoch as ClickHouse prints a ``DateTime64(9, 'UTC')``."""
+    seconds, nanos = divmod(ts_event, 1_000_000_000)
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%d %H:%M:%S}.{nanos:09d}"
+
+
+def _entry(r: _Record) -> dict[str, Any]:
+    record = r.record if isinstance(r.record, dict) else {}
     detail = " ".join(
         f"{name}={record[name]}" for name in _DETAIL_FIELDS if record.get(name) not in (None, "")
     )
     return {
-        "seq": int(row["seq"]),
-        "ts_event": int(row["ts_event"]),
-        "time": row["time"],
-        "topic": row["topic"],
-        "kind": row["kind"],
-        "cl_ord_id": row["cl_ord_id"] or None,
-        "orig_cl_ord_id": row["orig_cl_ord_id"] or row["cancel_cl_ord_id"] or None,
-        "order_id": row["order_id"] or None,
+        "seq": r.seq,
+        "ts_event": r.ts_event,
+        "time": event_time(r.ts_event),
+        "topic": r.topic,
+        "kind": r.kind,
+        "cl_ord_id": r.cl_ord_id or None,
+        "orig_cl_ord_id": r.orig_cl_ord_id or r.cancel_cl_ord_id or None,
+        "order_id": r.order_id or None,
         "detail": detail,
-        "event_id": row["event_id"],
-        "causation_id": row["causation_id"],
-        "correlation_id": row["correlation_id"],
+        "event_id": r.event_id,
+        "causation_id": r.causation_id,
+        "correlation_id": r.correlation_id,
         "record": dict(record),
     }

@@ -1,4 +1,10 @@
-"""`tapeline audit order|positions|fills`: answers from the log itself (chDB over SQLite)."""
+"""`tapeline audit order|positions|fills|reindex`: answers from the log itself.
+
+``order`` reads through the order-id index kept beside the journal
+(``agents.audit.order_index``); ``positions`` and ``fills`` ask chDB over SQLite. What
+only ``positions`` and ``fills`` need (the agents' registry, the replay, chDB) is
+imported inside them, so ``audit order`` does not pay for it at start-up.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.audit.db import AuditDb, AuditError
 from agents.audit.order import TRAIL_COLUMNS, order_trail
-from agents.audit.positions import FILL_COLUMNS, POSITION_COLUMNS, fills_of, positions_as_of
+from agents.audit.order_index import CHUNK, OrderIndex
 from agents.audit.render import AuditFormat, all_columns, to_csv, to_json
-from agents.cli.common import DataDir, Engine, EngineOpt, out
+from agents.cli.common import DataDir, Engine, EngineOpt, err, out
 from agents.cli.display import print_rows
-from agents.cli.replay_cmd import parse_until
-from agents.registry import load_config
 from streams.sqlite_journal import JOURNAL_FILE
 
 app = typer.Typer(
@@ -74,13 +79,41 @@ def order(
     engine: EngineOpt = Engine.embedded,
 ) -> None:
     """The order's whole life in log order: commands, risk, order events, fills."""
-    with AuditDb.open(journal_path(data_dir)) as db:
-        trail = order_trail(db, cl_ord_id, account)
+    with OrderIndex(journal_path(data_dir)) as index:
+        _catch_up(index)
+        trail = order_trail(index, cl_ord_id, account)
     title = (
         f"order {cl_ord_id} ({trail.account}; order ids {', '.join(trail.order_ids) or '-'}; "
         f"ClOrdIDs {', '.join(trail.cl_ord_ids)})"
     )
     _emit(title, trail.entries, TRAIL_COLUMNS, output)
+
+
+def _catch_up(index: OrderIndex) -> int:
+    """Index the journal's new tail; a bar when that is more than a moment (a first
+    audit of a big log)."""
+    if index.pending() <= CHUNK:
+        return index.catch_up()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("index order ids", total=index.pending())
+        return index.catch_up(lambda done, total: progress.update(task, completed=done))
+
+
+@app.command("reindex")
+def reindex(data_dir: DataDir) -> None:
+    """Drop and rebuild the order-id index beside the journal (derived data; `audit order`
+    keeps it up to date by itself)."""
+    with OrderIndex(journal_path(data_dir)) as index:
+        index.drop()
+        indexed = _catch_up(index)
+    out.print(f"order-id index rebuilt up to seq {indexed}", markup=False)
 
 
 @app.command("positions")
@@ -94,6 +127,10 @@ def positions(
     engine: EngineOpt = Engine.embedded,
 ) -> None:
     """Positions as they stood, equal to `tapeline replay --until` (checked against SQL)."""
+    from agents.audit.positions import POSITION_COLUMNS, positions_as_of
+    from agents.cli.replay_cmd import parse_until
+    from agents.registry import load_config
+
     until = parse_until(as_of)
     answer = positions_as_of(journal_path(data_dir), load_config(data_dir), until)
     rows = [row for row in answer.rows if account is None or row["account"] == account]
@@ -115,6 +152,8 @@ def fills(
     engine: EngineOpt = Engine.embedded,
 ) -> None:
     """An account's fills in log order; `counted` is false for a repeated event id."""
+    from agents.audit.positions import FILL_COLUMNS, fills_of
+
     start_ns, end_ns = parse_time("--from", start), parse_time("--to", end)
     if start_ns is not None and end_ns is not None and start_ns > end_ns:
         raise AuditError("--from is after --to")

@@ -15,6 +15,7 @@ import pytest
 from agents.audit.db import AuditDb, AuditError, snapshot
 from agents.audit.guard import RefusedSqlError, run_sql
 from agents.audit.order import UnknownOrderError, order_trail
+from agents.audit.order_index import OrderIndex
 from agents.audit.positions import fills_of, positions_as_of
 from agents.registry import build_agents, load_config
 from agents.tables import TableName, load_tables, read_rows
@@ -62,12 +63,18 @@ def db(session_dir: Path) -> Iterator[AuditDb]:
         yield audit
 
 
-def test_order_trails_agree_with_the_orders_table(live: Any, db: AuditDb) -> None:
+@pytest.fixture
+def index(session_dir: Path) -> Iterator[OrderIndex]:
+    with OrderIndex(session_dir / JOURNAL_FILE) as order_index:
+        yield order_index
+
+
+def test_order_trails_agree_with_the_orders_table(live: Any, index: OrderIndex) -> None:
     orders = live[TableName.orders]
     assert len(orders) == 100
     replaced = 0
     for row in orders:
-        trail = order_trail(db, row["root_cl_ord_id"], row["account"])
+        trail = order_trail(index, row["root_cl_ord_id"], row["account"])
         seqs = [entry["seq"] for entry in trail.entries]
         assert seqs == sorted(seqs)
         assert trail.entries[0]["kind"] == "submit_order"
@@ -82,16 +89,72 @@ def test_order_trails_agree_with_the_orders_table(live: Any, db: AuditDb) -> Non
         assert row["cl_ord_id"] in trail.cl_ord_ids
         replaced += row["replaces"] > 0
         # The current ClOrdID and no --account give the same trail.
-        again = order_trail(db, row["cl_ord_id"])
+        again = order_trail(index, row["cl_ord_id"])
         assert [e["seq"] for e in again.entries] == seqs
     assert replaced, "the session should have replaced some orders"
 
 
-def test_unknown_clordid_is_a_clear_error(db: AuditDb) -> None:
+def _text(record: dict[str, Any], name: str) -> str:
+    value = record.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _brute_force_trail(path: Path, account: str, asked: str) -> list[int]:
+    """The closure of ``agents.audit.order`` over every record of the order topics,
+    read without the index: what the index lookups must find."""
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute(
+            "SELECT seq, topic, payload FROM journal WHERE key = ? AND topic IN "
+            "('orders.commands', 'orders.events', 'risk.decisions', 'exec.reports') "
+            "ORDER BY seq",
+            (account,),
+        ).fetchall()
+    finally:
+        db.close()
+    mine = [(seq, topic, json.loads(payload)) for seq, topic, payload in rows]
+
+    def names(record: dict[str, Any]) -> set[str]:
+        return {_text(record, f) for f in ("cl_ord_id", "orig_cl_ord_id", "cancel_cl_ord_id")}
+
+    seeds = {asked} | {_text(r, "orig_cl_ord_id") for _, _, r in mine if r["cl_ord_id"] == asked}
+    seeds.discard("")
+    events = [r for _, topic, r in mine if topic == "orders.events"]
+    order_ids = {_text(r, "order_id") for r in events if names(r) & seeds} - {""}
+    ids = seeds | {n for r in events if _text(r, "order_id") in order_ids for n in names(r)}
+    ids.discard("")
+    return [
+        seq
+        for seq, _, r in mine
+        if _text(r, "order_id") in order_ids
+        or _text(r, "cl_ord_id") in ids
+        or _text(r, "orig_cl_ord_id") in ids
+    ]
+
+
+def test_index_lookups_find_what_a_full_scan_finds(session_dir: Path, index: OrderIndex) -> None:
+    path = session_dir / JOURNAL_FILE
+    db = sqlite3.connect(path)
+    try:
+        asked = db.execute(
+            "SELECT DISTINCT key, json_extract(payload, '$.cl_ord_id') FROM journal "
+            "WHERE topic = 'orders.commands' ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        db.close()
+    accounts = {row[0] for row in asked}
+    assert len(asked) > 100  # every submit, and the cancel and replace requests
+    assert len(accounts) > 1
+    for account, cl_ord_id in asked:
+        trail = order_trail(index, cl_ord_id, account)
+        assert [e["seq"] for e in trail.entries] == _brute_force_trail(path, account, cl_ord_id)
+
+
+def test_unknown_clordid_is_a_clear_error(index: OrderIndex) -> None:
     with pytest.raises(UnknownOrderError, match="no order or request with ClOrdID 'NOPE'"):
-        order_trail(db, "NOPE")
+        order_trail(index, "NOPE")
     with pytest.raises(UnknownOrderError, match="for account 'ACC-1'"):
-        order_trail(db, "NOPE", "ACC-1")
+        order_trail(index, "NOPE", "ACC-1")
     assert issubclass(UnknownOrderError, TapelineError)
 
 
@@ -155,7 +218,7 @@ def test_sql_answers_selects_with_exact_decimals(db: AuditDb) -> None:
     assert columns == ["notional", "n"]
     payloads = [json.loads(r["payload"]) for r in db.rows("SELECT payload FROM fills")]
     expected = sum(Decimal(p["qty"]) * Decimal(p["price"]) for p in payloads)
-    assert Decimal(rows[0]["notional"]) == expected
+    assert Decimal(str(rows[0]["notional"])) == expected
     assert rows[0]["n"] == len(payloads)
     with pytest.raises(AuditError, match="readonly"):
         db.run("CREATE TABLE sneaky (a Int8) ENGINE = Memory")

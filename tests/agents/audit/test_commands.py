@@ -58,6 +58,12 @@ def test_formats(data: Path) -> None:
     assert "C000001" in _invoke(data, "audit", "order", "C000001")
 
 
+def test_reindex_rebuilds_what_audit_order_reads(data: Path) -> None:
+    before = _invoke(data, "audit", "order", "C000002", "--format", "json")
+    assert "order-id index rebuilt up to seq" in _invoke(data, "audit", "reindex")
+    assert _invoke(data, "audit", "order", "C000002", "--format", "json") == before
+
+
 def test_errors_are_tapeline_errors(data: Path) -> None:
     result = CliRunner().invoke(app, ["sql", "DROP VIEW events", "--data-dir", str(data)])
     assert isinstance(result.exception, RefusedSqlError)
