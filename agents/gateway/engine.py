@@ -2,8 +2,9 @@
 
 A command is appended to ``orders.commands`` with a fresh event id, the runtime catches
 up, and the OMS's decision is the record in ``orders.events`` whose ``causation_id`` is
-that event id. The lookup is bounded below by the command's own ``seq`` (the journal's
-primary key), so it reads only what was written after the command, never the whole log.
+that event id. The lookup is bounded below by the (first) command's own ``seq`` (the
+journal's primary key), so it reads only what was written after the commands of one
+``execute``, never the whole log: one read for the whole batch.
 
 Everything that touches the runtime's tables (reads included: ``evolve`` updates state in
 place) holds ``lock``; each call first catches up, so records appended by another process
@@ -26,7 +27,7 @@ from agents.oms.state import AccountBook
 from agents.registry import Config, embedded_runtime, load_config
 from agents.tables import TableName, View, read_rows
 from schemas import Record
-from streams.records import new_record
+from streams.records import NewRecord, new_record
 from streams.runtime import EmbeddedRuntime
 from streams.sqlite_journal import Durability, SqliteJournal
 from streams.topics import DEADLETTER, ORDERS_COMMANDS, ORDERS_EVENTS, RISK_DECISIONS
@@ -70,12 +71,20 @@ class GatewayEngine:
         self.runtime = runtime or embedded_runtime(journal, config)
         self.lock = threading.RLock()
         self._clock = clock or time.time_ns
+        self._synced_at: int | None = None
+        """The journal's end seq when the runtime last caught up to it under the lock;
+        None after a write (submitting may append past what it reports)."""
         with self.lock:
-            self.runtime.catchup()
+            self._catchup()
 
     @classmethod
     def open(cls, data_dir: Path, durability: Durability = "normal") -> GatewayEngine:
         return cls(SqliteJournal.in_dir(data_dir, durability), load_config(data_dir))
+
+    def _catchup(self) -> None:
+        end = self.journal.end_seq()  # read first: catching up covers at least this much
+        self.runtime.catchup()
+        self._synced_at = end
 
     def close(self) -> None:
         with self.lock:
@@ -88,7 +97,7 @@ class GatewayEngine:
         """Append the commands in one transaction (all or none), run the agents, and
         return what was decided for each."""
         with self.lock:
-            self.runtime.catchup()
+            self._synced_at = None  # submitting catches up first, then may append past it
             records = []
             for factory in factories:
                 event_id = f"gw:{uuid.uuid4().hex}"
@@ -97,15 +106,23 @@ class GatewayEngine:
                     new_record(ORDERS_COMMANDS, command, event_id=event_id, correlation_id=event_id)
                 )
             placed = self.runtime.submit(records)
-            first = placed[0].seq if placed else 0
-            return [self._outcome(first, record.event_id) for record in records]
+            return self._outcomes(placed[0].seq if placed else 0, records)
 
-    def _outcome(self, after_seq: int, event_id: str) -> Outcome:
+    def _outcomes(self, after_seq: int, commands: Sequence[NewRecord]) -> list[Outcome]:
+        """What was recorded for each command: one read of everything written after the
+        first of them, sorted out by causation id (a batch costs one query, not one each)."""
+        caused: dict[str, list[tuple[str, str, str]]] = {c.event_id: [] for c in commands}
         rows = self.journal.db.execute(
-            "SELECT topic, kind, payload FROM journal WHERE seq > ? AND causation_id = ? "
-            "ORDER BY seq",
-            (after_seq, event_id),
-        ).fetchall()
+            "SELECT causation_id, topic, kind, payload FROM journal WHERE seq > ? ORDER BY seq",
+            (after_seq,),
+        )
+        for cause, topic, kind, body in rows:
+            if cause in caused:
+                caused[cause].append((topic, kind, body))
+        return [self._outcome(c.event_id, caused[c.event_id]) for c in commands]
+
+    @staticmethod
+    def _outcome(event_id: str, rows: list[tuple[str, str, str]]) -> Outcome:
         decisions = [
             (kind, json.loads(body)) for topic, kind, body in rows if topic == ORDERS_EVENTS
         ]
@@ -117,7 +134,7 @@ class GatewayEngine:
 
     def rows(self, name: TableName, view: View = View.rows) -> list[dict[str, Any]]:
         with self.lock:
-            self.runtime.catchup()
+            self._catchup()
             tables = {agent: table.states for agent, table in self.runtime.tables().items()}
             return read_rows(name, tables, self.config, view)
 
@@ -125,14 +142,29 @@ class GatewayEngine:
         """Call ``use(book, view)`` with the OMS's live book of ``account`` (a fresh one if
         the account has none), under the lock; nothing is appended."""
         with self.lock:
-            self.runtime.catchup()
-            table = self.runtime.tables()[OMS]
-            return use(table.get(account), self.runtime.view)
+            self._catchup()
+            return use(self.runtime.tables()[OMS].get(account), self.runtime.view)
+
+    def with_book_now(
+        self, account: str, use: Callable[[AccountBook, Any], Any]
+    ) -> tuple[bool, Any]:
+        """``(True, with_book(account, use))`` when that needs no waiting and no write:
+        the lock is free and nothing was appended since the runtime last caught up (one
+        read of the journal's end). Otherwise ``(False, None)``: ask ``with_book`` on a
+        thread that may wait (and catch up, which commits)."""
+        if not self.lock.acquire(blocking=False):
+            return False, None
+        try:
+            if self._synced_at is None or self._synced_at != self.journal.end_seq():
+                return False, None
+            return True, use(self.runtime.tables()[OMS].get(account), self.runtime.view)
+        finally:
+            self.lock.release()
 
     def accounts(self) -> set[str]:
         """Accounts the OMS holds state for, and those the limits name."""
         with self.lock:
-            self.runtime.catchup()
+            self._catchup()
             held = set(self.runtime.tables()[OMS].states)
         held.discard("*")
         return held | set(self.config.limits.accounts)

@@ -5,6 +5,11 @@ Status codes: 201 accepted (an order now exists), 200 any other decision (reject
 canceled, replaced; a rejection is a business outcome recorded in the log, not an
 error), 409 a repeated ClOrdID (the OMS's own duplicate rejection: never applied twice),
 504 no decision recorded (the command is in the log; ask GET /orders later).
+
+The handlers are async: the body is validated on the loop, the command goes to the
+engine's thread (``EngineWorker``: group commit, arrival order) and the decision is
+written straight to JSON (the declared ``response_model`` documents it; FastAPI does not
+validate a model it was handed as a ready ``Response``).
 """
 
 from __future__ import annotations
@@ -44,11 +49,13 @@ _FIELDS = ("order_id", "arrival_mid", "qty", "limit_price", "leaves_qty", "cum_q
 _RISK_FIELDS = ("reason", "rule", "limit", "observed")
 
 
-def known_account(gateway: Gateway, account: str) -> None:
+async def known_account(gateway: Gateway, account: str) -> None:
     """An account must exist somewhere: OMS state, the limits file, or a key's scope."""
     if account == "*":
         raise HTTPException(422, "field account: '*' is only for the kill switch")
-    if account in gateway.keys.accounts() or account in gateway.engine.accounts():
+    if account in gateway.key_accounts:
+        return
+    if account in await gateway.worker.call(gateway.engine.accounts):
         return
     raise HTTPException(422, f"field account: unknown account {account!r}")
 
@@ -59,17 +66,21 @@ def validated(model: type[Record], fields: dict[str, Any]) -> Record:
     return model.model_validate({**fields, "ts_event": 0})
 
 
-def _answer(
-    outcome: Outcome, response: Response, gateway: Gateway, **ids: str | None
-) -> OrderDecision:
+def _reply(decision: OrderDecision, status_code: int) -> Response:
+    body = decision.model_dump_json(exclude_none=True)
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+def _answer(outcome: Outcome, gateway: Gateway, **ids: str | None) -> Response:
     if not outcome.decisions:
-        response.status_code = 504
         gateway.metrics.order_outcome("timeout")
         reason = "the command was dead-lettered" if outcome.dead_lettered else "no decision yet"
-        return OrderDecision(status="timeout", event_id=outcome.event_id, reason=reason, **ids)
+        timeout = OrderDecision(status="timeout", event_id=outcome.event_id, reason=reason, **ids)
+        return _reply(timeout, 504)
     kind, payload = outcome.decisions[0]
     status = kind.removeprefix("order_").removesuffix("_rejected")
     fields: dict[str, Any] = {name: payload.get(name) for name in _FIELDS if name in payload}
+    status_code = 200
     if kind.endswith("rejected"):
         status = "rejected"
         fields.update({name: payload.get(name) for name in _RISK_FIELDS})
@@ -79,11 +90,12 @@ def _answer(
         duplicate = fields.get("rule") == DUPLICATE_CL_ORD_ID or str(
             fields.get("reason") or ""
         ).startswith(DUPLICATE_REASON)
-        response.status_code = 409 if duplicate else 200
+        status_code = 409 if duplicate else 200
     elif kind == "order_accepted":
-        response.status_code = 201
+        status_code = 201
     gateway.metrics.order_outcome(status)
-    return OrderDecision(status=status, event_id=outcome.event_id, **ids, **fields)
+    decision = OrderDecision(status=status, event_id=outcome.event_id, **ids, **fields)
+    return _reply(decision, status_code)
 
 
 @router.post(
@@ -93,17 +105,26 @@ def _answer(
     response_model_exclude_none=True,
     responses={200: {"model": OrderDecision, "description": "rejected"}, **ERRORS},
 )
-def place_order(
-    body: OrderRequest, request: Request, response: Response, principal: Trader
-) -> OrderDecision:
+async def place_order(body: OrderRequest, request: Request, principal: Trader) -> Response:
     gateway = gateway_of(request)
+    command = await checked_order(gateway, principal, body)
+    return await submit_order(gateway, command, body)
+
+
+async def checked_order(gateway: Gateway, principal: Principal, body: OrderRequest) -> Record:
+    """The new order's command, once scope, account and instrument check out (raises the
+    403 or 422 otherwise). Nothing is written here."""
     require_account(principal, body.account)
-    known_account(gateway, body.account)
+    await known_account(gateway, body.account)
     if body.instrument not in gateway.engine.config.registry:
         raise HTTPException(422, f"field instrument: unknown instrument {body.instrument!r}")
-    command = validated(SubmitOrder, body.model_dump())
-    (outcome,) = gateway.engine.execute([stamped(command)])
-    return _answer(outcome, response, gateway, account=body.account, cl_ord_id=body.cl_ord_id)
+    return validated(SubmitOrder, body.model_dump())
+
+
+async def submit_order(gateway: Gateway, command: Record, body: OrderRequest) -> Response:
+    """Append a checked order and answer the OMS's decision on it."""
+    (outcome,) = await gateway.worker.execute([stamped(command)])
+    return _answer(outcome, gateway, account=body.account, cl_ord_id=body.cl_ord_id)
 
 
 @router.post(
@@ -112,23 +133,18 @@ def place_order(
     response_model_exclude_none=True,
     responses=ERRORS,
 )
-def cancel_order(
-    cl_ord_id: ClOrdIdPath,
-    body: CancelRequest,
-    request: Request,
-    response: Response,
-    principal: Trader,
-) -> OrderDecision:
+async def cancel_order(
+    cl_ord_id: ClOrdIdPath, body: CancelRequest, request: Request, principal: Trader
+) -> Response:
     gateway = gateway_of(request)
     account = default_account(principal, body.account)
-    known_account(gateway, account)
+    await known_account(gateway, account)
     command = validated(
         CancelOrder, {"account": account, "cl_ord_id": body.cl_ord_id, "orig_cl_ord_id": cl_ord_id}
     )
-    (outcome,) = gateway.engine.execute([stamped(command)])
+    (outcome,) = await gateway.worker.execute([stamped(command)])
     return _answer(
         outcome,
-        response,
         gateway,
         account=account,
         cl_ord_id=body.cl_ord_id,
@@ -142,22 +158,17 @@ def cancel_order(
     response_model_exclude_none=True,
     responses=ERRORS,
 )
-def replace_order(
-    cl_ord_id: ClOrdIdPath,
-    body: ReplaceRequest,
-    request: Request,
-    response: Response,
-    principal: Trader,
-) -> OrderDecision:
+async def replace_order(
+    cl_ord_id: ClOrdIdPath, body: ReplaceRequest, request: Request, principal: Trader
+) -> Response:
     gateway = gateway_of(request)
     account = default_account(principal, body.account)
-    known_account(gateway, account)
+    await known_account(gateway, account)
     fields = {"account": account, "cl_ord_id": body.cl_ord_id, "orig_cl_ord_id": cl_ord_id}
     command = validated(ReplaceOrder, {**fields, "qty": body.qty, "limit_price": body.limit_price})
-    (outcome,) = gateway.engine.execute([stamped(command)])
+    (outcome,) = await gateway.worker.execute([stamped(command)])
     return _answer(
         outcome,
-        response,
         gateway,
         account=account,
         cl_ord_id=body.cl_ord_id,

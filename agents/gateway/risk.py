@@ -3,7 +3,10 @@
 ``/risk/check`` answers from the OMS's in-memory state (``account_exposure`` of the live
 book + ``agents.risk.check``): no command, no log round trip, nothing appended. It runs
 the OMS's own instrument-grid check first, so its verdict is the one an order with the
-same terms would get now.
+same terms would get now. The check reads the state the engine's writes update, under the
+engine's lock: on the event loop when that lock is free and the runtime is caught up
+(no thread hop: the usual case), else on the engine's thread, so the loop never waits
+for a commit.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from agents.auth import Permission, Principal
 from agents.gateway.engine import stamped
@@ -26,7 +29,7 @@ from agents.gateway.models import (
 )
 from agents.gateway.orders import known_account
 from agents.gateway.security import require_account, requires, scoped
-from agents.gateway.state import gateway_of
+from agents.gateway.state import Gateway, gateway_of
 from agents.oms.exposure import account_exposure
 from agents.oms.requests import grid_denial
 from agents.oms.state import AccountBook
@@ -43,18 +46,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/risk/check", response_model=RiskCheckResponse, responses=ERRORS)
-def risk_check(
-    body: RiskCheckRequest, request: Request, principal: RiskOfficer
-) -> RiskCheckResponse:
+async def risk_check(body: RiskCheckRequest, request: Request, principal: RiskOfficer) -> Response:
     gateway = gateway_of(request)
+    terms = await checked_terms(gateway, principal, body)
+    return await judge_terms(gateway, terms)
+
+
+async def checked_terms(
+    gateway: Gateway, principal: Principal, body: RiskCheckRequest
+) -> RiskRequest:
+    """The terms to judge, once scope, account, instrument and price check out (raises
+    the 403 or 422 otherwise)."""
     require_account(principal, body.account)
-    known_account(gateway, body.account)
-    engine = gateway.engine
-    if body.instrument not in engine.config.registry:
+    await known_account(gateway, body.account)
+    if body.instrument not in gateway.engine.config.registry:
         raise HTTPException(422, f"field instrument: unknown instrument {body.instrument!r}")
     if (body.order_type == "limit") != (body.limit_price is not None):
         raise HTTPException(422, "field limit_price: required for limit orders, refused for market")
-    terms = RiskRequest(
+    return RiskRequest(
         account=body.account,
         cl_ord_id=body.cl_ord_id or f"risk-check-{uuid.uuid4().hex}",
         instrument=body.instrument,
@@ -65,6 +74,11 @@ def risk_check(
         ts_event=time.time_ns(),
     )
 
+
+async def judge_terms(gateway: Gateway, terms: RiskRequest) -> Response:
+    """The verdict pre-trade risk gives ``terms`` now."""
+    engine = gateway.engine
+
     def judge(book: AccountBook, view: View) -> RiskDecision:
         definition = view.instrument(terms.instrument)
         denial = grid_denial(definition, terms.instrument, terms.qty, terms.limit_price)
@@ -73,8 +87,10 @@ def risk_check(
         exposure = account_exposure(book, terms.cl_ord_id)
         return check(terms, exposure, engine.config.limits, view)
 
-    verdict: RiskDecision = engine.with_book(body.account, judge)
-    return RiskCheckResponse(
+    done, verdict = engine.with_book_now(terms.account, judge)
+    if not done:
+        verdict = await gateway.worker.call(engine.with_book, terms.account, judge)
+    answer = RiskCheckResponse(
         approved=verdict.approved,
         account=verdict.account,
         cl_ord_id=verdict.cl_ord_id,
@@ -83,10 +99,11 @@ def risk_check(
         observed=verdict.observed,
         reason=verdict.reason,
     )
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post("/kill-switch", response_model=KillSwitchResponse, responses=ERRORS)
-def kill_switch(
+async def kill_switch(
     body: KillSwitchRequest, request: Request, principal: KillSwitcher
 ) -> KillSwitchResponse:
     """Halt an account and cancel its live orders. ``*`` fans out to one command per
@@ -94,13 +111,13 @@ def kill_switch(
     appended in one transaction."""
     gateway = gateway_of(request)
     if body.account == "*":
-        known = gateway.engine.accounts() | gateway.keys.accounts()
+        known = await gateway.worker.call(gateway.engine.accounts) | gateway.keys.accounts()
         if not principal.all_accounts:
             known |= principal.accounts
         targets = sorted(scoped(principal, known))
     else:
         require_account(principal, body.account)
-        known_account(gateway, body.account)
+        await known_account(gateway, body.account)
         targets = [body.account]
     commands = [
         KillSwitch.model_validate(
@@ -113,7 +130,7 @@ def kill_switch(
         )
         for account in targets
     ]
-    outcomes = gateway.engine.execute([stamped(command) for command in commands])
+    outcomes = await gateway.worker.execute([stamped(command) for command in commands])
     results = []
     for account, outcome in zip(targets, outcomes, strict=True):
         state = "unknown"

@@ -3,13 +3,18 @@
 Order of checks: credentials (401), then the key's rate limit (429), then the role (403),
 then the body (422): a caller without credentials learns nothing about the API's rules.
 Error bodies name the problem, never the credential.
+
+The dependencies are async and run on the event loop (no thread hop per request): a
+bearer token is an HMAC check (or a hit in ``VerifiedTokens``), a known API key a hit in
+the key store's cache; only an API key's argon2 verification goes to a thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from agents.auth import Permission, Principal, RateLimiter, TokenError
 from agents.gateway.state import Gateway, gateway_of
@@ -35,7 +40,8 @@ def client_address(request: Request) -> str:
 
 def verify_api_key(gateway: Gateway, request: Request, presented: str) -> Principal | None:
     """A key's principal; verifications that miss the cache are rate limited per client
-    address, so guessing keys (or burning CPU on argon2) is slow."""
+    address, so guessing keys (or burning CPU on argon2) is slow. Blocking: call it from
+    a thread (``api_key_principal``)."""
     principal = gateway.keys.cached(presented)
     if principal is not None:
         return principal
@@ -45,7 +51,18 @@ def verify_api_key(gateway: Gateway, request: Request, presented: str) -> Princi
     return gateway.keys.authenticate(presented)
 
 
-def authenticate(request: Request) -> Principal:
+async def api_key_principal(gateway: Gateway, request: Request, presented: str) -> Principal:
+    """``verify_api_key`` without blocking the loop: a cached key is answered here, a key
+    that needs argon2 is verified on a worker thread."""
+    found = gateway.keys.cached(presented)
+    if found is None:
+        found = await run_in_threadpool(verify_api_key, gateway, request, presented)
+    if found is None:
+        raise unauthorized("invalid API key")
+    return found
+
+
+async def authenticate(request: Request) -> Principal:
     gateway = gateway_of(request)
     header = request.headers.get("authorization")
     api_key = request.headers.get("x-api-key")
@@ -54,14 +71,11 @@ def authenticate(request: Request) -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("use Authorization: Bearer <token>")
         try:
-            principal = gateway.issuer.verify(token.strip())
+            principal = gateway.tokens.verify(token.strip())
         except TokenError as error:
             raise unauthorized(str(error)) from None
     elif api_key is not None:
-        found = verify_api_key(gateway, request, api_key)
-        if found is None:
-            raise unauthorized("invalid API key")
-        principal = found
+        principal = await api_key_principal(gateway, request, api_key)
     else:
         raise unauthorized(
             "missing credentials: send Authorization: Bearer <token> or X-API-Key: <key>"
@@ -72,8 +86,8 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
-def requires(permission: Permission) -> Callable[[Principal], Principal]:
-    def check(principal: Principal = Depends(authenticate)) -> Principal:  # noqa: B008
+def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Principal = Depends(authenticate)) -> Principal:  # noqa: B008
         if not principal.may(permission):
             raise HTTPException(
                 status_code=403,
