@@ -81,8 +81,12 @@ class _Pending:
     seen: list[str] = field(default_factory=list)
 
 
-SAVE_EVERY = 64
-"""Batches between saves of an agent's rows; a restart folds the rest (streams/recovery.py)."""
+SAVE_EVERY = 50_000
+"""Input records between saves of an agent's rows; a restart folds the rest
+(streams/recovery.py), so this bounds that tail (a fraction of a second of folding).
+Counted in records, not batches: a save encodes every changed row whole, and under
+group commit (batches of a few records) a per-batch count made that O(rows) work
+recur every few hundred orders."""
 
 
 class AgentRunner:
@@ -101,7 +105,7 @@ class AgentRunner:
         # What the log's tail rebuilt is not saved yet: the next save must write it too.
         self.unsaved_keys: set[str] = recovered.tail_keys
         self.unsaved_seen: list[str] = recovered.tail_seen
-        self.batches_unsaved = 0
+        self.records_unsaved = 0
 
     def save(self, progress: Progress) -> None:
         """Write the rows and event ids changed since the last save (inside a transaction)."""
@@ -113,7 +117,7 @@ class AgentRunner:
         self.store.mark_saved(self.agent.name, saved_at)
         self.unsaved_keys = set()
         self.unsaved_seen = []
-        self.batches_unsaved = 0
+        self.records_unsaved = 0
 
     def wants(self, rec: LogRecord) -> bool:
         return rec.seq > self.progress.input_seq and rec.topic in self.agent.inputs
@@ -225,16 +229,21 @@ class EmbeddedRuntime:
         self.catchup()
         try:
             with self.journal.transaction():
-                placed = self.journal.append_in_transaction(records)
-                cursor = min((r.progress.input_seq for r in self.runners), default=0)
-                read = self.journal.read_since(cursor, self.topics, self.batch_size)
+                logged = self.journal.append_logged(records)
+                if self.journal.changed_elsewhere:  # someone appended since the catch-up
+                    cursor = min((r.progress.input_seq for r in self.runners), default=0)
+                    read = self.journal.read_since(cursor, self.topics, self.batch_size)
+                else:  # caught up: what a read would return is what was just appended
+                    topics = set(self.topics)
+                    read = [rec for rec in logged if rec.topic in topics][: self.batch_size]
                 updates = self._step_in_transaction(read)[2] if read else []
         except BaseException:
             self._reload()
             raise
         self._advance(updates)
-        self.catchup()  # a batch larger than batch_size, or outputs that feed back
-        return placed
+        if self._caught_up_at is None:
+            self.catchup()  # a batch larger than batch_size, or outputs that feed back
+        return [RecordPosition(rec.topic, rec.partition, rec.offset, rec.seq) for rec in logged]
 
     def _step_in_transaction(
         self, records: Sequence[LogRecord]
@@ -248,6 +257,7 @@ class EmbeddedRuntime:
                 poisoned[(poison.agent, poison.seq)] = poison.error
                 self._reload()
         updates = self._write(records, pending)
+        self._caught_up_at = None
         fed_back = any(
             out.topic in self.topics for work in pending.values() for out in work.outputs
         )
@@ -284,6 +294,7 @@ class EmbeddedRuntime:
                 runner.save(runner.progress)
 
     def _reload(self) -> None:
+        self._caught_up_at = None  # it may name a seq that was rolled back
         for runner in self.runners:
             runner.reload(None)
         self._make_view()
@@ -319,13 +330,14 @@ class EmbeddedRuntime:
     ) -> list[tuple[AgentRunner, Progress]]:
         """Outputs, state and positions of one batch, inside the open transaction."""
         last = records[-1].seq
-        stored = self.store.all_progress()
-        for runner in self.runners:
-            if stored.get(runner.agent.name, Progress(0, 0)) != runner.progress:
-                raise RuntimeError(
-                    f"agent {runner.agent.name} was moved on by another process; "
-                    "run one runtime per data dir"
-                )
+        if self.journal.changed_elsewhere:  # else the stored positions are ours
+            stored = self.store.all_progress()
+            for runner in self.runners:
+                if stored.get(runner.agent.name, Progress(0, 0)) != runner.progress:
+                    raise RuntimeError(
+                        f"agent {runner.agent.name} was moved on by another process; "
+                        "run one runtime per data dir"
+                    )
         updates = []
         for runner in self.runners:
             if runner.progress.input_seq >= last:
@@ -339,9 +351,9 @@ class EmbeddedRuntime:
                         state_seq = pos.seq
             runner.unsaved_keys |= work.changed
             runner.unsaved_seen.extend(work.seen)
-            runner.batches_unsaved += 1
+            runner.records_unsaved += len(records)
             progress = Progress(last, state_seq)
-            if runner.batches_unsaved >= SAVE_EVERY:
+            if runner.records_unsaved >= SAVE_EVERY:
                 runner.save(progress)
             updates.append((runner, progress))
         self.store.save_progress([(runner.agent.name, progress) for runner, progress in updates])

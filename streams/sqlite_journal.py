@@ -112,9 +112,14 @@ class SqliteJournal:
         self.db.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointer = Checkpointer(path)
         self.db.executescript(_SCHEMA)
-        self._heads: dict[tuple[str, int], _Head] | None = None
+        self._in_transaction = False
+        self._heads: dict[tuple[str, int], _Head] = {}
         self._next_seq: int | None = None
-        """The next global seq, known only inside a transaction."""
+        self._data_version: int | None = None
+        """What ``PRAGMA data_version`` said when the two caches above were last right."""
+        self.changed_elsewhere = True
+        """Whether another connection committed since this one's last transaction
+        (valid inside a transaction): the runtime re-reads its positions only then."""
         self._partitions: dict[str, int] = {}
 
     @classmethod
@@ -125,21 +130,36 @@ class SqliteJournal:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit: appends and whatever else runs on ``self.db`` inside it."""
-        if self._heads is not None:
+        """One atomic unit: appends and whatever else runs on ``self.db`` inside it.
+
+        The partition heads and the next seq are cached between transactions (reading
+        them back cost a query per partition per commit); ``PRAGMA data_version`` moves
+        only when another connection commits, and then the caches are dropped.
+        """
+        if self._in_transaction:
             raise LogError("transactions do not nest")
         self.db.execute("BEGIN IMMEDIATE")
-        self._heads = {}
+        self._in_transaction = True
         try:
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            self.changed_elsewhere = version != self._data_version
+            if self.changed_elsewhere:
+                self._forget()
+                self._data_version = version
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            self._forget()
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
         finally:
-            self._heads = None
-            self._next_seq = None
+            self._in_transaction = False
+
+    def _forget(self) -> None:
+        self._heads = {}
+        self._next_seq = None
+        self._data_version = None
 
     # -- the Log protocol -----------------------------------------------------------
 
@@ -217,20 +237,31 @@ class SqliteJournal:
         return count
 
     def _head(self, topic: str, partition: int) -> _Head:
-        assert self._heads is not None
+        """The partition's head as committed (a fresh copy for the append to move)."""
         head = self._heads.get((topic, partition))
-        if head is None:
-            row = self.db.execute(
-                "SELECT next_offset, last_hash FROM heads WHERE topic = ? AND partition = ?",
-                (topic, partition),
-            ).fetchone()
-            head = _Head(int(row[0]), bytes(row[1])) if row else _Head(0, GENESIS)
-            self._heads[(topic, partition)] = head
-        return head
+        if head is not None:
+            return _Head(head.next_offset, head.last_hash)
+        row = self.db.execute(
+            "SELECT next_offset, last_hash FROM heads WHERE topic = ? AND partition = ?",
+            (topic, partition),
+        ).fetchone()
+        return _Head(int(row[0]), bytes(row[1])) if row else _Head(0, GENESIS)
 
     def append_in_transaction(self, records: Iterable[NewRecord]) -> list[RecordPosition]:
         """Append inside an open ``transaction()``; positions are final once it commits."""
-        if self._heads is None:
+        return [
+            RecordPosition(rec.topic, rec.partition, rec.offset, rec.seq)
+            for rec in self.append_logged(records)
+        ]
+
+    def append_logged(self, records: Iterable[NewRecord]) -> list[LogRecord]:
+        """``append_in_transaction``, returning the records as a read would give them back
+        (the runtime's group commit processes what it appended without reading it).
+
+        The cached heads move only after the rows are in: an append that fails leaves
+        them as they were.
+        """
+        if not self._in_transaction:
             raise LogError("append_in_transaction needs an open transaction")
         ts_ingest = self._clock()
         next_seq = self._next_seq
@@ -238,8 +269,8 @@ class SqliteJournal:
             row = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM journal").fetchone()
             next_seq = int(row[0])
         rows = []
-        positions = []
-        heads = self._heads
+        logged: list[LogRecord] = []
+        moved: dict[tuple[str, int], _Head] = {}
         counts: dict[str, int] = {}
         for rec in records:
             topic = rec.topic
@@ -247,7 +278,9 @@ class SqliteJournal:
             if count is None:
                 count = counts[topic] = self.partition_count(topic)
             part = partition_for(rec.key, count)
-            head = heads.get((topic, part)) or self._head(topic, part)
+            head = moved.get((topic, part))
+            if head is None:
+                head = moved[(topic, part)] = self._head(topic, part)
             offset = head.next_offset
             digest = record_hash(
                 head.last_hash, topic, part, offset, rec.key, rec.kind,
@@ -261,22 +294,25 @@ class SqliteJournal:
                     rec.correlation_id, rec.payload.decode(), digest,
                 )
             )  # fmt: skip
-            positions.append(RecordPosition(topic, part, offset, next_seq))
+            logged.append(
+                LogRecord(
+                    next_seq, topic, part, offset, rec.key, rec.kind, rec.schema_version,
+                    rec.event_id, rec.ts_event, ts_ingest, rec.causation_id,
+                    rec.correlation_id, rec.payload,
+                )
+            )  # fmt: skip
             head.next_offset = offset + 1
             head.last_hash = digest
             next_seq += 1
-        self._next_seq = next_seq
-        touched = {(pos.topic, pos.partition) for pos in positions}
         self.db.executemany("INSERT INTO journal VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         self.db.executemany(
             "INSERT INTO heads VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
             "next_offset = excluded.next_offset, last_hash = excluded.last_hash",
-            [
-                (t, p, self._heads[(t, p)].next_offset, self._heads[(t, p)].last_hash)
-                for t, p in touched
-            ],
+            [(t, p, head.next_offset, head.last_hash) for (t, p), head in moved.items()],
         )
-        return positions
+        self._heads.update(moved)
+        self._next_seq = next_seq
+        return logged
 
     def read_since(self, after_seq: int, topics: Sequence[str], limit: int) -> list[LogRecord]:
         """Records of ``topics`` after global sequence ``after_seq``, in log order."""
@@ -301,6 +337,8 @@ class SqliteJournal:
 
     def end_seq(self) -> int:
         """The global sequence of the last record (0 for an empty journal)."""
+        if self._in_transaction and self._next_seq is not None:
+            return self._next_seq - 1  # checked at BEGIN, and the write lock is ours
         return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
 
     def sink_position(self, consumer: str, topic: str) -> int:

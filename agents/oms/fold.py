@@ -219,7 +219,7 @@ def _replaced(book: AccountBook, event: Any) -> None:
     )
     _work(book, order, -1)
     _message(book, event.cl_ord_id, event.ts_event)
-    order.orig_cl_ord_ids.append(order.cl_ord_id)
+    order.orig_cl_ord_ids = (*order.orig_cl_ord_ids, order.cl_ord_id)
     order.cl_ord_id = event.cl_ord_id
     order.qty = event.qty
     order.limit_price = event.limit_price

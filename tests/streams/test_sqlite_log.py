@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from streams.records import new_record
 from streams.sqlite_journal import SqliteJournal
 from streams.topics import EXEC_REPORTS
+from streams.verify import verify_chain
+from tests import factories
 from tests.streams.log_contract import LogContract, fills, run
 
 
@@ -59,3 +63,48 @@ def test_durability_modes_are_applied(tmp_path: Path) -> None:
     assert full.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     full.close_now()
     normal.close_now()
+
+
+def test_two_writers_interleaved_keep_one_unbroken_chain(tmp_path: Path) -> None:
+    """Each journal caches its partitions' heads between transactions; a commit by the
+    other connection must drop that cache, or the next append would reuse an offset or
+    chain to a stale hash."""
+    first = SqliteJournal.in_dir(tmp_path)
+    second = SqliteJournal.in_dir(tmp_path)
+    seen: list[tuple[str, int, int]] = []
+    for round_ in range(4):
+        for writer in (first, second, first):
+            batch = [
+                new_record(
+                    EXEC_REPORTS,
+                    factories.fill(
+                        exec_id=f"X-{round_}-{len(seen)}-{i}", account="ACC-1", ts_event=1000 + i
+                    ),
+                )
+                for i in range(3)
+            ]
+            seen += [(p.topic, p.partition, p.offset) for p in run(writer.append(batch))]
+    assert len(set(seen)) == len(seen) == 36
+    assert sorted(offset for _t, _p, offset in seen) == list(range(36))
+    assert first.end_seq() == second.end_seq() == 36
+    report = verify_chain(first)
+    assert report.ok, report.problems
+    first.close_now()
+    second.close_now()
+
+
+def test_an_append_that_fails_leaves_the_cached_head_as_committed(journal: SqliteJournal) -> None:
+    run(journal.append(fills(2, accounts=1)))
+    duplicate = fills(1, accounts=1)
+    with journal.transaction():
+        journal.db.execute(  # occupy the seq the next append will take: its insert fails
+            "INSERT INTO journal SELECT seq + 1, topic, partition, offset + 100, key, kind, "
+            "schema_version, event_id, ts_event, ts_ingest, causation_id, correlation_id, "
+            "payload, hash FROM journal WHERE seq = 2"
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            journal.append_in_transaction(duplicate)
+        journal.db.execute("DELETE FROM journal WHERE seq = 3")
+        positions = journal.append_in_transaction(duplicate)
+    assert [(p.offset, p.seq) for p in positions] == [(2, 3)]
+    assert verify_chain(journal).ok
