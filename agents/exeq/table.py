@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
+
+import msgspec
 
 from agents.exeq.metrics import TCA_CONTEXT, ZERO, quantize_bps
 from agents.exeq.state import ExeqRow
 from schemas import ExecutionQuality
 
 _REPORT_FIELDS = tuple(name for name in ExeqRow.__struct_fields__ if name != "reports")
+_report_values = attrgetter(*_REPORT_FIELDS)
 WEIGHTED_BPS = (
     "arrival_slippage_bps",
     "vwap_slippage_bps",
@@ -48,13 +52,11 @@ def initial_row(key: str) -> ExeqRow:
 def apply_report(row: ExeqRow, report: ExecutionQuality) -> ExeqRow:
     """The newer report wins, except that a provisional report never replaces a final one."""
     if row.final and not report.final:
-        return ExeqRow(**{**_row_fields(row), "reports": row.reports + 1})
-    values = {name: getattr(report, name) for name in _REPORT_FIELDS}
-    return ExeqRow(**values, reports=row.reports + 1)
-
-
-def _row_fields(row: ExeqRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in ExeqRow.__struct_fields__}
+        return msgspec.structs.replace(row, reports=row.reports + 1)
+    # attrgetter reads the 27 fields in C; a dict comprehension of getattr was the fold's
+    # main cost
+    return ExeqRow(**dict(zip(_REPORT_FIELDS, _report_values(report), strict=True)),
+                   reports=row.reports + 1)  # fmt: skip
 
 
 def _text(value: object) -> Any:

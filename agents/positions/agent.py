@@ -9,7 +9,7 @@ from agents.instruments import InstrumentRegistry
 from agents.positions.fold import apply_fill, unrealized_pnl
 from agents.positions.state import Position
 from agents.tickers.state import Ticker
-from schemas import Fill
+from schemas import Fill, InstrumentDefinition
 from streams.agent import Agent
 from streams.topics import EXEC_REPORTS
 
@@ -25,8 +25,13 @@ def build(registry: InstrumentRegistry) -> Agent[Position]:
         account, _, instrument = key.partition("|")
         return Position(account=account, instrument=instrument)
 
+    definitions: dict[str, InstrumentDefinition] = {}  # a dict lookup, not a method call
+
     def evolve(position: Position, fill: Fill) -> Position:
-        return apply_fill(position, fill, registry.require(fill.instrument))
+        definition = definitions.get(fill.instrument)
+        if definition is None:
+            definition = definitions[fill.instrument] = registry.require(fill.instrument)
+        return apply_fill(position, fill, definition)
 
     def present(key: str, position: Position, tables: Mapping[str, Any]) -> dict[str, Any]:
         ticker: Ticker | None = tables.get("tickers", {}).get(position.instrument)

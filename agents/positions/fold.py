@@ -13,22 +13,43 @@ def apply_fill(position: Position, fill: Fill, definition: InstrumentDefinition)
 
     ``definition`` gives the multiplier and the settlement currency. Nothing here can
     raise once the first field changes, so a failed fill leaves the position as it was.
+
+    This is the hot path of two agents (positions, pnl-marker), so it is written for the
+    fewest decimal operations: the new quantity ``q' = q +- s`` is computed once and
+    serves as the divisor of the new average and to tell a flip from a close. Every
+    result is the one of the textbook formulas, digit for digit (decimal rounding is
+    symmetric in sign): adding, ``A' = (|q| A + s p) / (|q| + s)``; reducing, realize
+    ``min(|q|, s) * m * (p - A)`` (negated for a short); a flip opens at ``p``, a close
+    to flat resets ``A`` to 0.
     """
-    size, price = fill.qty, fill.price
-    qty, avg = position.qty, position.avg_price
-    buying = fill.side == "buy"
-    new_qty = qty + size if buying else qty - size
-    held = -qty if qty < ZERO else qty
-    if not qty or (qty > ZERO) == buying:
-        position.avg_price = (held * avg + size * price) / (held + size)
-    else:
-        closed = held if held < size else size
-        gain = closed * definition.multiplier * (price - avg)
-        position.realized_pnl += gain if qty > ZERO else -gain
-        if size > held:
+    size = fill.qty
+    price = fill.price
+    qty = position.qty
+    if fill.side == "buy":
+        new_qty = qty + size
+        if qty >= ZERO:
+            position.avg_price = (qty * position.avg_price + size * price) / new_qty
+        elif new_qty > ZERO:  # buys back the short and opens a long
+            position.realized_pnl -= -qty * definition.multiplier * (price - position.avg_price)
             position.avg_price = price
-        elif not new_qty:
-            position.avg_price = ZERO
+        else:
+            position.realized_pnl -= size * definition.multiplier * (price - position.avg_price)
+            if not new_qty:
+                position.avg_price = ZERO
+        position.bought += size
+    else:
+        new_qty = qty - size
+        if qty <= ZERO:
+            # (q A - s p) / (q - s) is (|q| A + s p) / (|q| + s) with both signs flipped
+            position.avg_price = (qty * position.avg_price - size * price) / new_qty
+        elif new_qty < ZERO:  # sells the long and opens a short
+            position.realized_pnl += qty * definition.multiplier * (price - position.avg_price)
+            position.avg_price = price
+        else:
+            position.realized_pnl += size * definition.multiplier * (price - position.avg_price)
+            if not new_qty:
+                position.avg_price = ZERO
+        position.sold += size
     position.qty = new_qty
     fee = fill.fee
     if fee:
@@ -38,10 +59,6 @@ def apply_fill(position: Position, fill: Fill, definition: InstrumentDefinition)
         if currency == definition.settlement_currency:
             position.realized_pnl -= fee
     position.fills += 1
-    if buying:
-        position.bought += size
-    else:
-        position.sold += size
     if fill.ts_event > position.last_ts:
         position.last_ts = fill.ts_event
     return position

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from decimal import localcontext
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -131,3 +132,36 @@ def test_same_fills_give_identical_snapshots(fills: list[Any], quoted: bool) -> 
     assert [s.model_dump_json() for s in first] == [s.model_dump_json() for s in second]
     assert encode_state(first_book) == encode_state(second_book)
     assert len(first) == len(fills)  # a snapshot per fill given: repeats never reach it
+
+
+@settings(max_examples=60, deadline=None)
+@given(fill_streams(), st.booleans())
+def test_snapshots_are_what_validation_would_build(fills: list[Any], quoted: bool) -> None:
+    # The marker builds its snapshots without validating them again: each must equal the
+    # snapshot pydantic validates from the same values, field for field and byte for byte.
+    _, snapshots = run(fills, FixedView({BTC: D("100.5")} if quoted else {}))
+    for snapshot in snapshots:
+        validated = PnlSnapshot.model_validate(snapshot.model_dump(exclude={"kind"}))
+        assert snapshot == validated
+        assert snapshot.model_dump_json() == validated.model_dump_json()
+        assert snapshot.model_fields_set == validated.model_fields_set
+        assert repr(snapshot) == repr(validated)
+
+
+def test_an_absurd_pnl_is_refused_as_validation_would_refuse_it() -> None:
+    # 2e14 BTC bought at 1 and marked at 10: an unrealized PnL of 1.8e15, past the
+    # bound every decimal in a record keeps; the runtime dead-letters the fill.
+    huge = fill(exec_id="X-1", qty="200000000000000", price="1")
+    with pytest.raises(ValueError, match="absurdly large"):
+        run([huge], FixedView({BTC: D("10")}))
+    with pytest.raises(ValueError, match="absurdly large"):
+        PnlSnapshot.model_validate(
+            {"account": "ACC-1", "realized_pnl": "0", "unrealized_pnl": "1.8e15", "fees": {},
+             "marks": {}, "cause": "X-1", "ts_event": T0}
+        )  # fmt: skip
+
+
+def test_an_absurd_fee_total_is_refused() -> None:
+    fees = [fill(exec_id=f"X-{n}", fee="600000000000000", ts_event=T0 + n) for n in range(2)]
+    with pytest.raises(ValueError, match="absurdly large"):
+        run(fees, FixedView({BTC: D("10000")}))

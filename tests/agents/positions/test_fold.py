@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 from agents.instruments import InstrumentRegistry
 from agents.positions.fold import apply_fill, unrealized_pnl
 from agents.positions.state import Position
+from streams.codec import decode_payload
+from streams.state import encode_state
 from tests import factories
 
 REGISTRY = InstrumentRegistry()
@@ -107,3 +110,71 @@ def test_realized_plus_unrealized_equals_the_cash_flows(
     total = position.realized_pnl + unrealized_pnl(position, Decimal(mark), CHARLIE.multiplier)
     expected = cash + signed * CHARLIE.multiplier * mark
     assert abs(total - expected) < Decimal("1e-12") * (1 + abs(expected))
+
+
+def _textbook_fill(position: Position, fill: Any, multiplier: Decimal, settles: str) -> None:
+    """DOMAIN.md's formulas written plainly: the fold computes them with fewer decimal
+    operations and must agree digit for digit (exponents included)."""
+    size, price, qty, avg = fill.qty, fill.price, position.qty, position.avg_price
+    buying = fill.side == "buy"
+    new_qty = qty + size if buying else qty - size
+    held = -qty if qty < 0 else qty
+    if not qty or (qty > 0) == buying:
+        position.avg_price = (held * avg + size * price) / (held + size)
+    else:
+        closed = held if held < size else size
+        gain = closed * multiplier * (price - avg)
+        position.realized_pnl += gain if qty > 0 else -gain
+        if size > held:
+            position.avg_price = price
+        elif not new_qty:
+            position.avg_price = Decimal(0)
+    position.qty = new_qty
+    if fill.fee:
+        position.fees[fill.fee_currency] = position.fees.get(fill.fee_currency, 0) + fill.fee
+        if fill.fee_currency == settles:
+            position.realized_pnl -= fill.fee
+    position.fills += 1
+    if buying:
+        position.bought += size
+    else:
+        position.sold += size
+    position.last_ts = max(position.last_ts, fill.ts_event)
+
+
+decimal_texts = st.sampled_from(
+    ["1", "2", "3", "0.5", "1.50", "1E+1", "10", "0.001", "2.000", "0.3", "7.77", "1E+2"]
+)
+price_texts = st.sampled_from(["100", "100.5", "99.99", "1E+2", "101.000", "7", "123456.789"])
+fee_texts = st.sampled_from(["0", "0.1", "0.10", "1E-2", "0.00", "-0.05", "3"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([factories.BTC, "synthetic:CHARLIE"]),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["buy", "sell"]),
+            decimal_texts,
+            price_texts,
+            fee_texts,
+            st.sampled_from(["USDT", "USD", "BNB"]),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+)
+def test_the_fold_gives_the_textbook_results_digit_for_digit(
+    instrument: str, trades: list[tuple[str, str, str, str, str]]
+) -> None:
+    definition = REGISTRY.require(instrument)
+    fast, textbook = _flat(instrument), _flat(instrument)
+    for number, (side, qty, price, fee, currency) in enumerate(trades):
+        record = factories.fill(
+            exec_id=f"X-{number}", instrument=instrument, side=side, qty=qty, price=price,
+            fee=fee, fee_currency=currency, ts_event=factories.T0 + number,
+        )  # fmt: skip
+        fill = decode_payload("fill", record.model_dump_json())  # what the runtime passes
+        apply_fill(fast, fill, definition)
+        _textbook_fill(textbook, fill, definition.multiplier, definition.settlement_currency)
+        assert encode_state(fast) == encode_state(textbook)
