@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
+
+from agents.cli.common import progress_bar
 
 T = TypeVar("T")
 
@@ -31,14 +33,7 @@ def machine() -> dict[str, Any]:
 
 
 def progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
+    return progress_bar(always=True)
 
 
 @contextmanager

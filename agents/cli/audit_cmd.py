@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.audit.db import AuditDb, AuditError
 from agents.audit.order import TRAIL_COLUMNS, order_trail
 from agents.audit.order_index import CHUNK, OrderIndex
 from agents.audit.render import AuditFormat, all_columns, to_csv, to_json
-from agents.cli.common import DataDir, Engine, EngineOpt, err, out
+from agents.cli.common import DataDir, Engine, EngineOpt, out, progress_bar
 from agents.cli.display import print_rows
 from streams.sqlite_journal import JOURNAL_FILE
 
@@ -94,14 +93,7 @@ def _catch_up(index: OrderIndex) -> int:
     audit of a big log)."""
     if index.pending() <= CHUNK:
         return index.catch_up()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("index order ids", total=index.pending())
         return index.catch_up(lambda done, total: progress.update(task, completed=done))
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas import TapelineError
 from streams.sqlite_journal import JOURNAL_FILE, Durability, SqliteJournal
@@ -81,3 +82,18 @@ def open_journal(data_dir: Path, *, must_exist: bool = False) -> SqliteJournal:
         return SqliteJournal.in_dir(data_dir, durability())
     except OSError as error:
         raise TapelineError(f"cannot open the journal in {data_dir}: {error}") from None
+
+
+def progress_bar(*, always: bool = False) -> Progress:
+    """The one progress display of long work (replay, ingest, indexing, benchmarks), on
+    stderr so stdout stays parseable; off when stderr is not a terminal, unless
+    ``always`` (the benchmarks show it in any case)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not (always or err.is_terminal),
+    )

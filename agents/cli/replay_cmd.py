@@ -7,11 +7,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from agents.cli import kafka_cmds
-from agents.cli.common import DataDir, Engine, EngineOpt, NamespaceOpt, err, open_journal, out
+from agents.cli.common import (
+    DataDir,
+    Engine,
+    EngineOpt,
+    NamespaceOpt,
+    err,
+    open_journal,
+    out,
+    progress_bar,
+)
 from agents.registry import build_agents, embedded_runtime, load_config
 from agents.sink_ticks import from_env
 from schemas import TapelineError
@@ -24,18 +32,6 @@ from streams.store import StateStore
 from streams.verify import verify_chain
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-
-
 def catchup(
     data_dir: DataDir, engine: EngineOpt = Engine.embedded, namespace: NamespaceOpt = None
 ) -> None:
@@ -45,7 +41,7 @@ def catchup(
         return
     journal = open_journal(data_dir, must_exist=True)
     runtime = embedded_runtime(journal, load_config(data_dir))
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("catchup", total=journal.end_seq())
         report = runtime.catchup(lambda count: progress.advance(task, count))
         runtime.flush()
@@ -114,7 +110,7 @@ def run_replay(
     if verify and bound is not None:
         raise TapelineError("--verify compares with the live tables; it cannot take --until")
     end = journal.end_seq()
-    with _progress() as progress:
+    with progress_bar() as progress:
         if not force:
             task = progress.add_task("verify chain", total=end)
             report = verify_chain(journal, lambda n: progress.update(task, completed=n))

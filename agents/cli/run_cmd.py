@@ -10,10 +10,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.cli import kafka_cmds
-from agents.cli.common import DataDir, Engine, EngineOpt, NamespaceOpt, err, open_journal, out
+from agents.cli.common import (
+    DataDir,
+    Engine,
+    EngineOpt,
+    NamespaceOpt,
+    err,
+    open_journal,
+    out,
+    progress_bar,
+)
 from agents.cli.display import print_rows
 from agents.normalizer import SYNTHETIC_INSTRUMENTS, Normalizer, Problem, synthetic_feed
 from agents.orderflow.generator import OrderFlow
@@ -79,7 +87,7 @@ def run(
         return
     journal = open_journal(data_dir)
     runtime = embedded_runtime(journal, config)
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("session", total=expected)
         session = Session(
             journal, runtime, flow, lambda n: progress.update(task, completed=n), from_env(journal)
@@ -147,18 +155,6 @@ def _feed(
 def _data_lines(path: Path) -> int:
     with path.open("rb") as handle:
         return max(sum(1 for _ in handle) - 1, 0)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
 
 
 def _summary(
