@@ -7,10 +7,16 @@ Tapeline agent: a faust agent over its input topics (raw bytes + the envelope he
 
 * ``<agent>``: row per state key = ``encode_row(encode_state(state), offsets)``, where
   ``offsets`` is, per input partition, the offset of the last record folded into that
-  key (``streams.faust_wire``). A small decoded cache saves a JSON decode per event; it
-  is checked against the stored bytes so a row that moved between workers is re-read.
-* ``<agent>-seen``: event id -> ``b"<topic>/<partition>@<offset>"`` of the record that
-  first carried it, so a record appended twice (a repeated ``exec_id``) folds once.
+  key (``streams.faust_wire``). Decoded rows are cached until the next rebalance (a row
+  that moved between workers is then re-read from the store).
+* ``<agent>-seen``: per batch and source partition, ``b"<topic>/<partition>@<first>"`` ->
+  ``{fact id: offset}`` of the records that first carried those ids, so a record
+  appended twice (a repeated ``exec_id``) folds once. Read into one in-memory index
+  (fact id -> place) on the first batch after a rebalance.
+
+Records are folded in batches (``Batches``: whatever piled up since the last one); a
+batch writes each touched key's row once and its new fact ids once per source partition,
+so the changelogs carry one message per key per batch, not two per event.
 
 Processing guarantee: ``at_least_once``, not ``exactly_once``. faust-streaming's
 transactional mode has open reports of workers hanging in table recovery
@@ -18,7 +24,8 @@ transactional mode has open reports of workers hanging in table recovery
 exactly_once (#517), a crash at start (#440) and lost table updates after kill -9
 (robinhood/faust#340). With at_least_once faust flushes the producer (outputs and
 changelogs) before it commits an input offset, so a crash can only make records after
-the last commit come again. A redelivered record is recognised by the offset stored in
+the last commit come again (a batch's records are acked after its writes were handed to
+the producer). A redelivered record is recognised by the offset stored in
 its key's own row (one changelog message: state and offset change together); a record
 whose row says it is new but whose event id was seen at *another* position is a
 duplicate event and is skipped. Outputs carry the embedded runtime's event ids
@@ -38,7 +45,8 @@ exeq-analyzer) read it re-keyed by instrument through the internal topic
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +57,16 @@ from schemas import Record
 from schemas.view import View
 from streams.agent import Agent
 from streams.codec import decode_payload, fact_id
+from streams.faust_batches import Batches, clear_current_event, put, set_current_event
 from streams.faust_reference import ReferenceReader
 from streams.faust_wire import (
     BY_INSTRUMENT,
     BY_INSTRUMENT_PARTITIONS,
     app_id,
     decode_row,
+    decode_seen,
     encode_row,
+    encode_seen,
     kafka_topic,
     message_record,
     record_headers,
@@ -71,6 +82,8 @@ SESSION_TIMEOUT = 10.0
 """Seconds until the group gives a silent worker's partitions to the others."""
 COMMIT_INTERVAL = 0.5
 """Seconds between offset commits (faust's default 2.8 s makes catch-up checks slow)."""
+PRODUCER_LINGER = 0.002
+"""Seconds the producer gathers sends into one request (outputs and changelogs)."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +146,25 @@ class Emitter:
             self._crash = asyncio.ensure_future(self.app.crash(error))
 
 
+class _Batch:
+    """What one batch changes: rows (written once per key), seen ids, outputs."""
+
+    def __init__(self) -> None:
+        self.rows: dict[bytes, Any] = {}
+        """Key -> the event whose partition the row is written under (its last one)."""
+        self.seen: dict[str, tuple[Any, dict[str, int]]] = {}
+        """Source partition -> (its last event, fact id -> offset of the new ids)."""
+        self.outputs: list[NewRecord] = []
+
+
 class AgentWorker:
-    """One Tapeline agent inside a faust worker: dedup, state rows, outputs, dead letters."""
+    """One Tapeline agent inside a faust worker: dedup, state rows, outputs, dead letters.
+
+    Records come in batches (``Batches``); a batch is folded in memory, then
+    each touched key's row is written once and the new event ids once per source
+    partition, and the outputs are handed to the producer. faust acks the batch's offsets
+    only after that, and flushes the producer before it commits them.
+    """
 
     def __init__(
         self, app: Any, agent: Agent[Any], emitter: Emitter, view: Callable[[], View]
@@ -148,52 +178,93 @@ class AgentWorker:
         self.rows = app.Table(agent.name, **options)
         self.seen = app.Table(seen_table(agent.name), **options)
         self._decoder = Table(agent)._decoder
-        self._cache: dict[bytes, tuple[bytes, Any, dict[str, int]]] = {}
+        self._cache: dict[bytes, tuple[Any | None, dict[str, int]]] = {}
+        """Decoded rows of the partitions this worker owns (valid until a rebalance)."""
+        self._index: dict[str, str] | None = None
+        """Fact id -> ``<topic>/<partition>@<offset>`` of every id in ``seen`` (lazy)."""
+        self._stale = False
         self.names = {kafka_topic(emitter.namespace, t): t for t in input_topics(agent)}
+        for signal in (app.on_partitions_revoked, app.on_partitions_assigned,
+                       app.on_rebalance_complete):  # fmt: skip
+            signal.connect(self._on_rebalance)
+
+    async def _on_rebalance(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        # Another worker may have written our rows meanwhile: the next batch re-reads them
+        # (the last of these signals comes once the tables are recovered).
+        self._stale = True
+
+    def _seen_index(self) -> dict[str, str]:
+        if self._index is None:
+            index: dict[str, str] = {}
+            for key, value in self.seen.items():
+                source = key.decode().rpartition("@")[0]
+                for fact, offset in decode_seen(value).items():
+                    index[fact] = f"{source}@{offset}"
+            self._index = index
+        return self._index
 
     def _load(self, key: bytes) -> tuple[Any | None, dict[str, int]]:
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         value = self.rows.get(key)
         if value is None:
-            self._cache.pop(key, None)
-            return None, {}
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] == value:
-            return cached[1], cached[2]
-        state_bytes, offsets = decode_row(value)
-        state = self._decoder.decode(state_bytes)
-        self._cache[key] = (value, state, offsets)
-        return state, offsets
+            loaded: tuple[Any | None, dict[str, int]] = (None, {})
+        else:
+            state_bytes, offsets = decode_row(value)
+            loaded = (self._decoder.decode(state_bytes), offsets)
+        self._cache[key] = loaded
+        return loaded
 
-    def _store(self, key: bytes, state: Any, offsets: dict[str, int]) -> None:
-        value = encode_row(encode_state(state), offsets)
-        self.rows[key] = value
-        self._cache[key] = (value, state, offsets)
+    async def handle_batch(self, events: Sequence[Any]) -> None:
+        if self._stale:
+            self._stale = False
+            self._cache.clear()
+            self._index = None
+        batch = _Batch()
+        for event in events:
+            set_current_event(event)
+            self._handle(event, batch)
+        for out in batch.outputs:
+            await self.emitter.send(out)
+        for key, event in batch.rows.items():
+            state, offsets = self._cache[key]
+            assert state is not None, "a folded key has a state"
+            put(self.rows, event, key, encode_row(encode_state(state), offsets))
+        for source, (event, ids) in batch.seen.items():
+            name = f"{source}@{min(ids.values())}".encode()
+            set_current_event(event)  # the store reads the current event's partition
+            earlier = self.seen.get(name)  # a redelivered batch may start at the same offset
+            merged = {**(decode_seen(earlier) if earlier else {}), **ids}
+            put(self.seen, event, name, encode_seen(merged))
+        clear_current_event()
 
-    async def handle(self, message: Any) -> None:
+    def _handle(self, event: Any, batch: _Batch) -> None:
+        message = event.message
         topic = self.names.get(message.topic, message.topic)
         try:
             rec = message_record(topic, message)
         except Exception as error:
-            await self.emitter.send(self._dead(_stub(topic, message), error))
+            batch.outputs.append(self._dead(_stub(topic, message), error))
             return
         if rec.kind not in self.agent.kinds:
             return
         try:
-            await self._apply(rec)
+            self._apply(rec, event, batch)
         except Exception as error:  # a bug or a corrupt record: park it, go on
-            self._cache.clear()
-            await self.emitter.send(self._dead(rec, error))
+            batch.outputs.append(self._dead(rec, error))
 
     def _dead(self, rec: LogRecord, error: BaseException) -> NewRecord:
         return dead_letter_for(self.agent.name, rec, error)
 
-    async def _apply(self, rec: LogRecord) -> None:
+    def _apply(self, rec: LogRecord, event: Any, batch: _Batch) -> None:
         agent = self.agent
         source = f"{rec.topic}/{rec.partition}"
-        here = f"{source}@{rec.offset}".encode()
+        here = f"{source}@{rec.offset}"
         payload = decode_payload(rec.kind, rec.payload)
-        event_id = fact_id(rec.event_id, payload).encode()
-        first_seen = self.seen.get(event_id)
+        fact = fact_id(rec.event_id, payload)
+        index = self._seen_index()
+        first_seen = index.get(fact)
         if first_seen is not None and first_seen != here:
             return  # the same event again, at another place in the log
         key_text = agent.state_key(payload)
@@ -201,8 +272,9 @@ class AgentWorker:
         state, offsets = self._load(key)
         if offsets.get(source, -1) >= rec.offset:
             if first_seen is None:  # the row's write landed, the seen id's did not
-                self.seen[event_id] = here
+                self._mark_seen(batch, event, source, fact, rec.offset)
             return  # redelivered after a crash: already in the state
+        folded = state is not None
         if state is None:
             state = agent.initial(key_text)
         outputs: list[NewRecord] = []
@@ -212,9 +284,8 @@ class AgentWorker:
             folded = True
         elif agent.decide is not None:
             assert agent.evolve is not None
-            folded = self.rows.get(key) is not None
-            for index, event in enumerate(agent.decide(state, payload, self.view())):
-                out = self._record(rec, index, event)
+            for i, decided in enumerate(agent.decide(state, payload, self.view())):
+                out = self._record(rec, i, decided)
                 if out.topic == agent.output_topic:
                     state = agent.evolve(state, decode_payload(out.kind, out.payload))
                     folded = True
@@ -223,11 +294,19 @@ class AgentWorker:
             assert agent.evolve is not None
             state = agent.evolve(state, payload)
             folded = True
-        self.seen[event_id] = here
-        for out in outputs:
-            await self.emitter.send(out)
+        self._mark_seen(batch, event, source, fact, rec.offset)
+        batch.outputs.extend(outputs)
         if folded:
-            self._store(key, state, {**offsets, source: rec.offset})
+            self._cache[key] = (state, {**offsets, source: rec.offset})
+            batch.rows.pop(key, None)  # re-insert: rows are written in order of last change
+            batch.rows[key] = event
+
+    def _mark_seen(self, batch: _Batch, event: Any, source: str, fact: str, offset: int) -> None:
+        assert self._index is not None
+        self._index[fact] = f"{source}@{offset}"
+        ids = batch.seen[source][1] if source in batch.seen else {}
+        ids[fact] = offset
+        batch.seen[source] = (event, ids)
 
     def _record(self, cause: LogRecord, index: int, event: Record) -> NewRecord:
         return new_record(
@@ -263,25 +342,25 @@ def _forwarder(app: Any, namespace: str, emitter: Emitter, kinds: frozenset[str]
         app, [kafka_topic(namespace, ORDERS_EVENTS)], TOPICS[ORDERS_EVENTS].partitions
     )
 
-    async def forward(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                rec = message_record(ORDERS_EVENTS, message)
-                if rec.kind not in kinds:
-                    continue
-                instrument = str(decode_payload(rec.kind, rec.payload).instrument)
-            except Exception as error:
-                await emitter.send(
-                    dead_letter_for("repartition", _stub(ORDERS_EVENTS, message), error)
-                )
-                continue
-            await emitter.send(
-                NewRecord(BY_INSTRUMENT, instrument, rec.kind, rec.schema_version, rec.event_id,
-                          rec.ts_event, rec.payload, rec.causation_id, rec.correlation_id)
-            )  # fmt: skip
+    def rekeyed(message: Any) -> NewRecord | None:
+        try:
+            rec = message_record(ORDERS_EVENTS, message)
+            if rec.kind not in kinds:
+                return None
+            instrument = str(decode_payload(rec.kind, rec.payload).instrument)
+        except Exception as error:
+            return dead_letter_for("repartition", _stub(ORDERS_EVENTS, message), error)
+        return NewRecord(BY_INSTRUMENT, instrument, rec.kind, rec.schema_version,
+                         rec.event_id, rec.ts_event, rec.payload, rec.causation_id,
+                         rec.correlation_id)  # fmt: skip
 
-    app.agent(source, name="repartition-by-instrument")(forward)
+    async def forward(events: list[Any]) -> None:
+        for event in events:
+            out = rekeyed(event.message)
+            if out is not None:
+                await emitter.send(out)
+
+    app.agent(source, name="repartition-by-instrument")(_consumer(forward))
 
 
 def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
@@ -298,12 +377,16 @@ def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=COMMIT_INTERVAL,
+        producer_linger=PRODUCER_LINGER,
         table_standby_replicas=0,
         # A worker killed with -9 leaves the group after this many seconds, not faust's 60.
         broker_session_timeout=SESSION_TIMEOUT,
         broker_heartbeat_interval=1.0,
         autodiscover=False,
     )
+    # faust.topics logs every send at debug level with the value's repr: ~3 % of a busy
+    # worker even when the handlers drop it, unless the logger itself is above debug.
+    logging.getLogger("faust.topics").setLevel(logging.INFO)
     emitter = Emitter(app, config.namespace)
     view: View = NoReferenceData()
     if reference is not None and config.view_factory is not None:
@@ -320,7 +403,7 @@ def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
             rekeyed |= agent.kinds
         channel = _raw_topic(app, [kafka_topic(config.namespace, t) for t in topics],
                              agent_partitions(agent))  # fmt: skip
-        app.agent(channel, name=f"agent-{agent.name}")(_consumer(worker))
+        app.agent(channel, name=f"agent-{agent.name}")(_consumer(worker.handle_batch))
     if rekeyed:
         _forwarder(app, config.namespace, emitter, frozenset(rekeyed))
     if reference is not None:
@@ -328,10 +411,9 @@ def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
     return app
 
 
-def _consumer(worker: AgentWorker) -> Callable[[Any], Any]:
+def _consumer(fold: Callable[[list[Any]], Awaitable[None]]) -> Callable[[Any], Any]:
     async def consume(stream: Any) -> None:
-        async for event in stream.events():
-            await worker.handle(event.message)
+        await Batches(stream, fold).run()
 
     return consume
 

@@ -32,7 +32,9 @@ __all__ = [
     "app_id",
     "changelog_topic",
     "decode_row",
+    "decode_seen",
     "encode_row",
+    "encode_seen",
     "kafka_topic",
     "message_record",
     "record_headers",
@@ -79,6 +81,19 @@ def decode_row(value: bytes) -> tuple[bytes, dict[str, int]]:
     """The state's canonical bytes and the per-partition offsets folded."""
     row = _row_decoder.decode(value)
     return bytes(row.s), row.o
+
+
+_seen_encoder = msgspec.json.Encoder()
+_seen_decoder = msgspec.json.Decoder(dict[str, int])
+
+
+def encode_seen(ids: dict[str, int]) -> bytes:
+    """A row of the seen table: fact id -> offset of the record that first carried it."""
+    return _seen_encoder.encode(ids)
+
+
+def decode_seen(value: bytes) -> dict[str, int]:
+    return _seen_decoder.decode(value)
 
 
 def _header_map(headers: Any) -> dict[str, str]:

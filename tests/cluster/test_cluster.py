@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from streams.faust_worker import ensure_topics
 from streams.kafka_admin import KafkaAdmin
 from streams.kafka_log import KafkaLog
 from streams.kafka_replay import drop_cluster_namespace, replay_kafka
-from streams.records import new_record
+from streams.records import NewRecord, new_record
 from streams.replay import replay
 from streams.sqlite_journal import SqliteJournal
 from streams.topics import EXEC_REPORTS
@@ -85,6 +86,32 @@ def test_two_workers_on_binance_data_equal_a_kafka_replay(
     assert len(result.tables["positions"].states) > 0, "no fill reached positions"
     assert len(result.tables["orders"].states) > 0
     assert live == result.hashes()
+
+
+def test_repeated_fills_fold_once_within_and_across_batches(cluster: Cluster) -> None:
+    fills = [new_record(EXEC_REPORTS, f) for f in _fills()]  # type: ignore[arg-type]
+    cluster.start_workers(1)
+    cluster.append(fills)  # the repeats ride in the same appends: often the same batch
+    cluster.wait()
+    cluster.append(fills[:40])  # the same fills again, later: another batch, new offsets
+    cluster.wait()
+    live = cluster.live_hashes()
+    result = cluster.replay()
+    once = replay_of(fills[:300])
+    assert result.hashes()["positions"] == once
+    assert live["positions"] == once
+
+
+def replay_of(records: list[NewRecord]) -> str:
+    """The positions hash of ``records`` folded once each, on the embedded engine."""
+    agents = [a for a in build_agents(Config()) if a.name == "positions"]
+    with tempfile.TemporaryDirectory() as where:
+        journal = SqliteJournal.in_dir(Path(where))
+        with journal.transaction():
+            journal.append_in_transaction(records)
+        hashes = replay(journal, agents).hashes()
+        journal.close_now()
+    return hashes["positions"]
 
 
 def test_a_worker_killed_mid_stream_loses_and_repeats_no_fill(
