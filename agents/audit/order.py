@@ -20,7 +20,8 @@ consistent snapshot of the log even while a writer keeps appending.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -141,17 +142,26 @@ def find_accounts(reader: _Reader, cl_ord_id: str) -> list[str]:
     )
 
 
-def order_trail(index: OrderIndex, cl_ord_id: str, account: str | None = None) -> OrderTrail:
-    """Every record of the order ``cl_ord_id`` names, in log order (index caught up first)."""
+@contextmanager
+def snapshot(index: OrderIndex) -> Iterator[_Reader]:
+    """The index caught up, then one read transaction bounded by the indexed seq: every
+    question asked of the reader sees the same log, while a writer keeps appending."""
     index.catch_up()
     index.db.execute("BEGIN")
     try:
-        return _trail(_Reader(index, index.indexed_seq()), cl_ord_id, account)
+        yield _Reader(index, index.indexed_seq())
     finally:
         index.db.execute("COMMIT")
 
 
-def _trail(reader: _Reader, cl_ord_id: str, account: str | None) -> OrderTrail:
+def order_trail(index: OrderIndex, cl_ord_id: str, account: str | None = None) -> OrderTrail:
+    """Every record of the order ``cl_ord_id`` names, in log order (index caught up first)."""
+    with snapshot(index) as reader:
+        return trail_in(reader, cl_ord_id, account)
+
+
+def trail_in(reader: _Reader, cl_ord_id: str, account: str | None = None) -> OrderTrail:
+    """``order_trail`` within a ``snapshot`` (to ask for several accounts' trails at once)."""
     if account is None:
         accounts = find_accounts(reader, cl_ord_id)
         if not accounts:

@@ -21,9 +21,10 @@ It is derived data, never a second source of truth:
 * The index only narrows which records to read: the audit re-reads each candidate's
   payload from the journal and applies its rules to it, so an index that lists too
   much costs time, never correctness.
-* Each chunk of ``CHUNK`` seqs is its own short write transaction, so a first build on
-  a big log never holds SQLite's write lock long enough to stall a running session,
-  and an interrupted build keeps what it did.
+* Each chunk of ``CHUNK`` seqs (fewer if asked: the gateway does, beside its engine)
+  is its own short write transaction, so a first build on a big log never holds
+  SQLite's write lock long enough to stall a running session, and an interrupted build
+  keeps what it did.
 * A journal this process may not write is refused with the reason (as the chDB audits
   do: they checkpoint its WAL first).
 
@@ -78,10 +79,11 @@ class OrderIndex:
     ``agents.audit.db``): open, answer, close.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, chunk: int = CHUNK) -> None:
         if not path.exists():
             raise AuditError(f"no journal at {path}; run `tapeline run` first (or pass --data-dir)")
         self.path = path
+        self.chunk = chunk  # seqs per write transaction: fewer beside a live writer
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             self.db.execute("PRAGMA busy_timeout=30000")
@@ -177,7 +179,7 @@ class OrderIndex:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 done = self.indexed_seq()  # another audit may have indexed meanwhile
-                upper = min(done + CHUNK, end)
+                upper = min(done + self.chunk, end)
                 if upper > done:
                     self.db.execute(_INDEX_CHUNK, (done, upper))
                     self._record_progress(upper)

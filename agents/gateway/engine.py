@@ -168,8 +168,3 @@ class GatewayEngine:
             held = set(self.runtime.tables()[OMS].states)
         held.discard("*")
         return held | set(self.config.limits.accounts)
-
-    def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """A read-only query on the journal (the audit trail)."""
-        with self.lock:
-            return list(self.journal.db.execute(sql, tuple(params)).fetchall())

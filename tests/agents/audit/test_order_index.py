@@ -107,6 +107,18 @@ def test_a_dropped_index_is_rebuilt_to_the_same_answer(path: Path) -> None:
     assert _trail(path, "C-1") == first
 
 
+def test_small_chunks_index_the_same_refs_in_more_transactions(path: Path) -> None:
+    with OrderIndex(path) as index:
+        index.catch_up()
+        whole = set(index.db.execute(f"SELECT * FROM {REFS_TABLE}"))
+        index.drop()
+    calls: list[tuple[int, int]] = []
+    with OrderIndex(path, chunk=2) as index:
+        assert index.catch_up(lambda done, total: calls.append((done, total))) == 7
+        assert set(index.db.execute(f"SELECT * FROM {REFS_TABLE}")) == whole
+    assert calls == [(2, 7), (4, 7), (6, 7), (7, 7)]
+
+
 def test_a_different_log_in_the_same_file_is_reindexed(path: Path) -> None:
     assert _trail(path, "C-1") == [(1, "submit_order"), (7, "fill")]
     db = sqlite3.connect(path)
