@@ -9,6 +9,7 @@ proves both decoders give the same values for every kind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -34,6 +35,13 @@ FAST_TYPES: dict[str, type[msgspec.Struct]] = {kind: _struct_for(m) for kind, m 
 _DECODERS = {kind: msgspec.json.Decoder(t) for kind, t in FAST_TYPES.items()}
 
 
+def decoder_for(kind: str) -> Callable[[bytes | str], Any] | None:
+    """The raw decode of one kind, for loops that look it up once per kind (replay): it
+    raises ``msgspec.DecodeError`` where ``decode_payload`` raises CorruptRecordError."""
+    decoder = _DECODERS.get(kind)
+    return None if decoder is None else decoder.decode
+
+
 def decode_payload(kind: str, payload: bytes | str) -> Any:
     """An object with the attributes of ``KINDS[kind]``, decoded without re-validation."""
     decoder = _DECODERS.get(kind)
@@ -45,17 +53,20 @@ def decode_payload(kind: str, payload: bytes | str) -> Any:
         raise CorruptRecordError(f"{kind} payload does not decode: {error}") from None
 
 
-_NATURAL_IDS = {
+NATURAL_IDS: dict[str, Callable[[Any], str]] = {
     kind: model.natural_id
     for kind, model in KINDS.items()
     if model.natural_id is not Record.natural_id
 }
+"""Kinds with an identity of their own, and the schema's ``natural_id`` that gives it.
+
+The schema method is the one definition: it reads only attributes, so it runs unchanged
+on the fast structs, as a plain function (no pydantic machinery on the way)."""
 
 
 def fact_id(event_id: str, event: Any) -> str:
     """What makes a record a repeat of one already folded: for kinds with an identity of
     their own (a fill: account and ExecID) that identity, whatever event id the record
     came with (a drop copy, a re-sent report); for every other kind its event id."""
-    natural = _NATURAL_IDS.get(event.kind)
-    # The pydantic method reads only attributes, which the fast structs share.
+    natural = NATURAL_IDS.get(event.kind)
     return event_id if natural is None else natural(event)

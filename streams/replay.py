@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agent import Agent
-from streams.codec import decode_payload
+from streams.codec import decoder_for
+from streams.errors import CorruptRecordError
 from streams.sqlite_journal import SqliteJournal
 from streams.state import Table
 from streams.store import StateStore
@@ -73,8 +74,12 @@ def replay(
     stop_seq = until.seq if until.seq is not None else journal.end_seq()
     position = start
     until_ts = until.ts_event
-    folds = {
-        route: [(table.fold, after) for table, after in targets]
+    # Per route, resolved once: the kind's decoder, the tables' bound folds and names.
+    plans = {
+        route: (
+            decoder_for(route[1]) or _unknown_kind(route[1]),
+            [(table.fold, after, table.agent.name) for table, after in targets],
+        )
         for route, targets in routes.items()
     }
     errors = result.errors
@@ -88,22 +93,22 @@ def replay(
                 break
             if until_ts is not None and ts_event > until_ts:
                 continue
-            targets = folds.get((topic, kind))
-            if not targets:
+            plan = plans.get((topic, kind))
+            if plan is None:
                 continue
             events += 1
+            decode, targets = plan
             try:
-                event = decode_payload(kind, payload)
+                event = decode(payload)
             except Exception:
-                for table, _ in routes[(topic, kind)]:
-                    errors[table.agent.name] = errors.get(table.agent.name, 0) + 1
+                for _, _, name in targets:
+                    errors[name] = errors.get(name, 0) + 1
                 continue
-            for index, (fold, after) in enumerate(targets):
+            for fold, after, name in targets:
                 if seq > after:
                     try:
                         fold(event_id, event)
                     except Exception:  # the live runtime dead-lettered the same record
-                        name = routes[(topic, kind)][index][0].agent.name
                         errors[name] = errors.get(name, 0) + 1
         position = rows[-1][0]
         if on_progress is not None:
@@ -111,3 +116,12 @@ def replay(
     result.events = events
     result.end_seq = min(position, stop_seq) if position else 0
     return result
+
+
+def _unknown_kind(kind: str) -> Callable[[bytes | str], Any]:
+    """The decode of a kind this build does not know: every record of it is an error."""
+
+    def refuse(payload: bytes | str) -> Any:
+        raise CorruptRecordError(f"unknown kind {kind!r} in the log")
+
+    return refuse

@@ -12,8 +12,8 @@ from typing import Any, Generic
 
 import msgspec
 
-from streams.agent import Agent, S
-from streams.codec import fact_id
+from streams.agent import Agent, Evolve, S
+from streams.codec import NATURAL_IDS
 
 _encoder = msgspec.json.Encoder(order="deterministic", decimal_format="string")
 
@@ -43,24 +43,32 @@ class Table(Generic[S]):
         self.seen: set[str] = set()
         self._decoder = msgspec.json.Decoder(agent.state_type)
         self._key = agent.state_key
-        self._evolve = agent.evolve
+        self._initial = agent.initial
+        self._evolve: Evolve[S] = agent.evolve or _no_evolve(agent.name)
+        # Resolved once: most tables fold kinds without an identity of their own, and
+        # then the fact id is the event id with no lookup per event.
+        natural = {kind: NATURAL_IDS[kind] for kind in _folded_kinds(agent) if kind in NATURAL_IDS}
+        self._natural_ids = natural or None
 
     def get(self, key: str) -> S:
         state = self.states.get(key)
-        return self.agent.initial(key) if state is None else state
+        return self._initial(key) if state is None else state
 
     def fold(self, event_id: str, event: Any) -> str | None:
         """Fold one recorded event; returns the key it changed, or None for a repeat
         (the same ``fact_id``: the same event id, or the same fill however it came)."""
+        natural_ids = self._natural_ids
+        if natural_ids is not None:
+            natural = natural_ids.get(event.kind)
+            if natural is not None:
+                event_id = natural(event)
         seen = self.seen
-        event_id = fact_id(event_id, event)
         if event_id in seen:
             return None
-        evolve = self._evolve
-        assert evolve is not None, f"{self.agent.name} has no evolve"
         key = self._key(event)
-        state = self.states.get(key)
-        self.states[key] = evolve(self.agent.initial(key) if state is None else state, event)
+        states = self.states
+        state = states.get(key)
+        states[key] = self._evolve(self._initial(key) if state is None else state, event)
         seen.add(event_id)
         return key
 
@@ -76,3 +84,15 @@ class Table(Generic[S]):
 
 def decode_state(agent: Agent[Any], value: bytes) -> Any:
     return msgspec.json.decode(value, type=agent.state_type)
+
+
+def _folded_kinds(agent: Agent[Any]) -> frozenset[str]:
+    """Every kind this table may fold: its inputs live, its recorded outputs on replay."""
+    return agent.kinds | agent.replay_kinds
+
+
+def _no_evolve(name: str) -> Evolve[Any]:
+    def refuse(state: Any, event: Any) -> Any:
+        raise AssertionError(f"{name} has no evolve")
+
+    return refuse
