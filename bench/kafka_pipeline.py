@@ -102,17 +102,23 @@ async def _ends(bootstrap: str, names: dict[str, int]) -> int:
 
 
 def _cpu_seconds(pool: Workers) -> float:
-    """CPU time (user + system) the worker processes have used so far (Linux ``/proc``).
+    """CPU time (user + system) the worker processes and their children (a supervised
+    ``tapeline worker`` runs faust in a child) have used so far (Linux ``/proc``).
 
     On a shared machine the wall-clock rate says how much CPU the workers were given;
     CPU per event says what the pipeline costs."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for proc in pool.procs:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    stats: dict[int, tuple[int, int]] = {}  # pid -> (parent pid, CPU ticks)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            stats[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree = {proc.pid for proc in pool.procs}
+    grown = True
+    while grown:
+        children = {pid for pid, (parent, _) in stats.items() if parent in tree} - tree
+        grown = bool(children)
+        tree |= children
+    return sum(stats[pid][1] for pid in tree if pid in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def throughput(bootstrap: str, ticks: int, orders: int, workers: int) -> dict[str, Any]:

@@ -22,10 +22,11 @@ Processing guarantee: ``at_least_once``, not ``exactly_once``. faust-streaming's
 transactional mode has open reports of workers hanging in table recovery
 (faust-streaming/faust#47), duplicated output on rebalance (#323), duplicates despite
 exactly_once (#517), a crash at start (#440) and lost table updates after kill -9
-(robinhood/faust#340). With at_least_once faust flushes the producer (outputs and
-changelogs) before it commits an input offset, so a crash can only make records after
-the last commit come again (a batch's records are acked after its writes were handed to
-the producer). A redelivered record is recognised by the offset stored in
+(robinhood/faust#340). A batch's records are acked only once the broker acknowledged
+every write of the batch (outputs and changelog rows; faust's own flush before a commit
+does not guarantee that, see ``faust_batches``), and a write that fails stops the worker
+for a restart, so a crash or a broker restart can only make records after the last
+commit come again. A redelivered record is recognised by the offset stored in
 its key's own row (one changelog message: state and offset change together); a record
 whose row says it is new but whose event id was seen at *another* position is a
 duplicate event and is skipped. Outputs carry the embedded runtime's event ids
@@ -44,7 +45,6 @@ exeq-analyzer) read it re-keyed by instrument through the internal topic
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,7 +57,13 @@ from schemas import Record
 from schemas.view import View
 from streams.agent import Agent
 from streams.codec import decode_payload, fact_id
-from streams.faust_batches import Batches, clear_current_event, put, set_current_event
+from streams.faust_batches import (
+    Batches,
+    Delivery,
+    clear_current_event,
+    put,
+    set_current_event,
+)
 from streams.faust_reference import ReferenceReader
 from streams.faust_wire import (
     BY_INSTRUMENT,
@@ -100,6 +106,12 @@ class WorkerConfig:
     store: str = "rocksdb://"
 
 
+def table_dir(data_dir: Path) -> Path:
+    """Where a worker keeps its RocksDB stores: a cache of the changelogs, dropped by the
+    supervisor after a crash (it may hold rows whose changelog writes never landed)."""
+    return data_dir / "tables"
+
+
 def input_topics(agent: Agent[Any]) -> tuple[str, ...]:
     """The topics an agent reads in cluster mode (``orders.events`` re-keyed if needed)."""
     if ORDERS_EVENTS in agent.inputs and MD_TICKS in agent.inputs:
@@ -119,17 +131,16 @@ def agent_partitions(agent: Agent[Any]) -> int:
 
 
 class Emitter:
-    """Sends records exactly as ``KafkaLog.append`` lays them out; failures crash the app."""
+    """Sends records exactly as ``KafkaLog.append`` lays them out; returns the delivery
+    (the batch is acked once it succeeded, see ``faust_batches``)."""
 
     def __init__(self, app: Any, namespace: str) -> None:
         self.app = app
         self.namespace = namespace
-        self.failure: BaseException | None = None
-        self._crash: asyncio.Future[Any] | None = None
 
-    async def send(self, rec: NewRecord) -> None:
+    async def send(self, rec: NewRecord) -> Delivery:
         partition = partition_for(rec.key, topic_partitions(rec.topic))
-        future = await self.app.producer.send(
+        delivery: Delivery = await self.app.producer.send(
             kafka_topic(self.namespace, rec.topic),
             rec.key.encode(),
             rec.payload,
@@ -137,13 +148,7 @@ class Emitter:
             None,
             record_headers(rec),
         )
-        future.add_done_callback(self._check)
-
-    def _check(self, future: asyncio.Future[Any]) -> None:
-        error = None if future.cancelled() else future.exception()
-        if error is not None and self.failure is None:
-            self.failure = error
-            self._crash = asyncio.ensure_future(self.app.crash(error))
+        return delivery
 
 
 class _Batch:
@@ -162,8 +167,8 @@ class AgentWorker:
 
     Records come in batches (``Batches``); a batch is folded in memory, then
     each touched key's row is written once and the new event ids once per source
-    partition, and the outputs are handed to the producer. faust acks the batch's offsets
-    only after that, and flushes the producer before it commits them.
+    partition, and the outputs are handed to the producer; ``handle_batch`` returns their
+    deliveries, and the batch is acked once they all succeeded (``faust_batches``).
     """
 
     def __init__(
@@ -216,7 +221,7 @@ class AgentWorker:
         self._cache[key] = loaded
         return loaded
 
-    async def handle_batch(self, events: Sequence[Any]) -> None:
+    async def handle_batch(self, events: Sequence[Any]) -> list[Delivery]:
         if self._stale:
             self._stale = False
             self._cache.clear()
@@ -225,19 +230,20 @@ class AgentWorker:
         for event in events:
             set_current_event(event)
             self._handle(event, batch)
-        for out in batch.outputs:
-            await self.emitter.send(out)
+        deliveries = [await self.emitter.send(out) for out in batch.outputs]
         for key, event in batch.rows.items():
             state, offsets = self._cache[key]
             assert state is not None, "a folded key has a state"
-            put(self.rows, event, key, encode_row(encode_state(state), offsets))
+            row = encode_row(encode_state(state), offsets)
+            deliveries.append(await put(self.rows, event, key, row))
         for source, (event, ids) in batch.seen.items():
             name = f"{source}@{min(ids.values())}".encode()
             set_current_event(event)  # the store reads the current event's partition
             earlier = self.seen.get(name)  # a redelivered batch may start at the same offset
             merged = {**(decode_seen(earlier) if earlier else {}), **ids}
-            put(self.seen, event, name, encode_seen(merged))
+            deliveries.append(await put(self.seen, event, name, encode_seen(merged)))
         clear_current_event()
+        return deliveries
 
     def _handle(self, event: Any, batch: _Batch) -> None:
         message = event.message
@@ -354,11 +360,13 @@ def _forwarder(app: Any, namespace: str, emitter: Emitter, kinds: frozenset[str]
                          rec.event_id, rec.ts_event, rec.payload, rec.causation_id,
                          rec.correlation_id)  # fmt: skip
 
-    async def forward(events: list[Any]) -> None:
+    async def forward(events: list[Any]) -> list[Delivery]:
+        deliveries = []
         for event in events:
             out = rekeyed(event.message)
             if out is not None:
-                await emitter.send(out)
+                deliveries.append(await emitter.send(out))
+        return deliveries
 
     app.agent(source, name="repartition-by-instrument")(_consumer(forward))
 
@@ -370,6 +378,7 @@ def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
         broker=f"kafka://{config.bootstrap}",
         store=config.store,
         datadir=str(config.data_dir),
+        tabledir=str(table_dir(config.data_dir)),
         topic_partitions=INSTRUMENT_PARTITIONS,
         topic_replication_factor=1,
         topic_allow_declare=True,
@@ -411,7 +420,7 @@ def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
     return app
 
 
-def _consumer(fold: Callable[[list[Any]], Awaitable[None]]) -> Callable[[Any], Any]:
+def _consumer(fold: Callable[[list[Any]], Awaitable[list[Delivery]]]) -> Callable[[Any], Any]:
     async def consume(stream: Any) -> None:
         await Batches(stream, fold).run()
 

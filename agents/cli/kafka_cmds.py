@@ -37,7 +37,11 @@ STOP_GRACE = 30.0
 
 
 class Workers:
-    """``count`` worker subprocesses of one namespace, each with its own data dir."""
+    """``count`` worker subprocesses of one namespace, each with its own data dir.
+
+    Each is a supervised ``tapeline worker`` (``streams.faust_worker.supervise``): a faust
+    process that crashes or stalls is restarted inside it, so the pool sees only workers
+    that gave up for good (bad arguments) or were killed."""
 
     def __init__(self, data_dir: Path, namespace: str, count: int, agents: str = "all") -> None:
         self.procs: list[subprocess.Popen[bytes]] = []

@@ -2,11 +2,16 @@
 
 Workers started with the same ``--namespace`` form one consumer group and share the
 partitions; each needs its own ``--data-dir`` (its RocksDB files live there).
+
+``tapeline worker`` supervises: it checks its arguments, then runs the faust worker in a
+child process (``--once``, hidden) and starts it again when it crashes or gives up (a
+write the broker refused, a stalled consumer): see ``streams.faust_worker.supervise``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +25,7 @@ from agents.view import TablesView
 from schemas import TapelineError
 from streams.agent import Agent
 from streams.faust_app import WorkerConfig
-from streams.faust_worker import run_worker
+from streams.faust_worker import run_worker, supervise
 from streams.kafka_log import DEFAULT_BOOTSTRAP
 from streams.state import Table
 
@@ -83,11 +88,24 @@ def worker(
         str, typer.Option("--engine", help="kafka (workers are cluster mode)")
     ] = "kafka",
     store: Annotated[str, typer.Option("--store", help="rocksdb:// or memory://")] = "rocksdb://",
+    once: Annotated[
+        bool, typer.Option("--once", hidden=True, help="Run unsupervised (the child).")
+    ] = False,
 ) -> None:
-    """A long-running faust stream worker; stop it with SIGTERM or Ctrl-C."""
+    """A long-running faust stream worker, restarted if it crashes; stop it with SIGTERM
+    or Ctrl-C."""
     if engine != "kafka":
         raise TapelineError("tapeline worker runs the kafka engine; use --engine kafka")
-    run_worker(worker_config(data_dir, agents, namespace_of(namespace), store))
+    ns = namespace_of(namespace)
+    config = worker_config(data_dir, agents, ns, store)  # bad arguments fail here, once
+    if once:
+        run_worker(config)
+        return
+    child = [sys.executable, "-m", "agents.cli.worker_cmd", "--once", "--agents", agents,
+             "--namespace", ns, "--store", store, "--data-dir", str(data_dir)]  # fmt: skip
+    code = supervise(child, data_dir)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

@@ -132,6 +132,31 @@ def test_a_worker_killed_mid_stream_loses_and_repeats_no_fill(
     assert live == result.hashes()
 
 
+def test_a_crashed_worker_is_restarted_by_its_supervisor_from_the_changelogs(
+    cluster: Cluster, market_data: Path
+) -> None:
+    records = binance_slice(market_data, ticks=1000, orders=50)
+    half = len(records) // 2
+    workers = cluster.start_workers(1)  # alone: nobody else could take its partitions
+    cluster.append(records[:half])
+    cluster.wait()
+    cluster.append(records[half:])
+    supervisor = workers.procs[0]
+    os.kill(_child_of(supervisor.pid), signal.SIGKILL)  # the faust process, mid-stream
+    cluster.wait()  # raises if the supervisor gave up
+    assert supervisor.poll() is None, "the supervisor is still running"
+    assert "restarting" in workers.logs[0].read_text(errors="replace")
+    result = cluster.replay()
+    assert len(result.tables["positions"].states) > 0
+    assert cluster.live_hashes() == result.hashes()
+
+
+def _child_of(pid: int) -> int:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    assert len(children) == 1, f"worker {pid} runs one faust process: {children}"
+    return int(children[0])
+
+
 def test_a_topic_with_the_wrong_partition_count_refuses_to_start(kafka_bootstrap: str) -> None:
     namespace = new_namespace()
     positions = [a for a in build_agents(Config()) if a.name == "positions"]
