@@ -121,6 +121,17 @@ def nats_down() -> str | None:
 # -- the benchmarks ----------------------------------------------------------------------
 
 
+GATEWAY_RATES = (200, 500, 1000)
+"""Offered request rates for the gateway (the target is stated at 1,000/s)."""
+
+
+def gateway_sweep(rates: tuple[float, ...], duration: float) -> dict[str, Any]:
+    """``/risk/check`` and ``POST /orders`` at each offered rate in turn."""
+    from bench import gateway
+
+    return {f"rate_{int(rate)}": gateway.run(rate, duration) for rate in rates}
+
+
 def oms_sweep(rates: tuple[float, ...], duration: float) -> dict[str, Any]:
     """Each offered rate in turn until one is not kept up with (saturation), then max."""
     from bench import oms
@@ -165,7 +176,6 @@ def benches() -> list[tuple[str, Callable[[], str | None] | None, Runner]]:
         compliance,
         fanout,
         folds,
-        gateway,
         journal,
         kafka_pipeline,
         questdb_sink,
@@ -179,7 +189,7 @@ def benches() -> list[tuple[str, Callable[[], str | None] | None, Runner]]:
         ("oms", None, lambda p: oms_sweep(p.oms_rates, p.oms_duration)),
         ("compliance", None, lambda p: compliance.run(p.compliance_events)),
         ("audit", None, lambda p: audit.run(p.audit_events)),
-        ("gateway", None, lambda p: gateway.run(100, p.gateway_duration)),
+        ("gateway", None, lambda p: gateway_sweep(GATEWAY_RATES, p.gateway_duration)),
         ("questdb-sink", questdb_down, lambda p: questdb_sink.run(p.questdb_rows)),
         ("kafka-pipeline", kafka_down, lambda p: kafka_pipeline.run(**p.kafka)),
         ("fanout", nats_down, lambda p: fanout.run(*p.fanout)),
