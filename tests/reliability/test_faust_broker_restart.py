@@ -10,8 +10,6 @@ before anything is stopped, so a test pointed at a private broker never stops an
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +19,6 @@ import pytest
 from agents.positions.state import Position
 from streams.kafka_replay import lag, live_tables
 from tests.cluster.support import Cluster, binance_slice
-from tests.conftest import REPO
 from tests.reliability import ledger
 from tests.streams import kafka_support
 
@@ -30,21 +27,6 @@ kafka_bootstrap = kafka_support.kafka_bootstrap
 
 PROGRESS_WAIT = 240.0
 """Only a bound on failure (workers that never start): the wait ends at the first commit."""
-
-
-def _deploy(action: str, bootstrap: str) -> None:
-    """``deploy/<action> kafka`` on the broker at ``bootstrap``, never on another one."""
-    port = os.environ.get("TAPELINE_KAFKA_PORT", "9092")
-    run_dir = Path(os.environ.get("TAPELINE_RUN_DIR", str(REPO / ".run")))
-    config = run_dir / "kafka" / "server.properties"
-    if bootstrap.rsplit(":", 1)[-1] != port or f":{port}" not in config.read_text():
-        pytest.fail(
-            f"the tests use the broker at {bootstrap} but deploy/{action} kafka would act on "
-            f"port {port} with run dir {run_dir}: set $TAPELINE_KAFKA_PORT and "
-            "$TAPELINE_RUN_DIR to the ones that started it",
-            pytrace=False,
-        )
-    subprocess.run([str(REPO / "deploy" / action), "kafka"], check=True, timeout=300)
 
 
 @pytest.fixture
@@ -78,11 +60,12 @@ def test_workers_ride_out_a_broker_restart(
     appended = cluster.append(records[:half])
     _wait_for_progress(cluster, appended)
     try:
-        _deploy("down", kafka_bootstrap)
+        kafka_support.deploy_kafka("down", kafka_bootstrap)
         ledger.add(ledger.FAULTS)
         workers.check()  # still running with no broker
     finally:
-        _deploy("up", kafka_bootstrap)  # idempotent: leave the broker up whatever failed
+        # idempotent: leave the broker up whatever failed
+        kafka_support.deploy_kafka("up", kafka_bootstrap)
     cluster.append(records[half:])
     try:
         cluster.wait()  # raises if a worker exited

@@ -4,11 +4,9 @@ in order with nothing lost or repeated."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 
 from streams.topics import EXEC_REPORTS
-from tests.conftest import REPO
 from tests.reliability import ledger
 from tests.streams import kafka_support
 from tests.streams.kafka_support import LoopBoundLog
@@ -19,19 +17,18 @@ kafka_bootstrap = kafka_support.kafka_bootstrap
 kafka_logs = kafka_support.kafka_logs
 
 
-def _deploy(action: str) -> None:
-    subprocess.run([str(REPO / "deploy" / action), "kafka"], check=True, timeout=300)
-
-
-def test_a_broker_restart_loses_nothing(kafka_logs: Callable[..., LoopBoundLog]) -> None:
+def test_a_broker_restart_loses_nothing(
+    kafka_logs: Callable[..., LoopBoundLog], kafka_bootstrap: str
+) -> None:
     log = kafka_logs()
     records = fills(120, accounts=4)
     before = run(log.append(records[:60]))
     try:
-        _deploy("down")
+        kafka_support.deploy_kafka("down", kafka_bootstrap)
         ledger.add(ledger.FAULTS)
     finally:
-        _deploy("up")  # idempotent: leave the broker up whatever failed
+        # idempotent: leave the broker up whatever failed
+        kafka_support.deploy_kafka("up", kafka_bootstrap)
     after = run(log.append(records[60:]))  # the producer reconnects and carries on
     placed = [*before, *after]
     read = []

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -28,6 +30,7 @@ import pytest
 from streams.errors import LogError
 from streams.kafka_log import DEFAULT_BOOTSTRAP, KafkaLog
 from streams.records import LogRecord, NewRecord, RecordPosition
+from tests.conftest import REPO
 
 T = TypeVar("T")
 
@@ -152,3 +155,20 @@ def kafka_logs(
             await log.close()
 
     kafka_loop.call(clean_up())
+
+
+def deploy_kafka(action: str, bootstrap: str) -> None:
+    """``deploy/<action> kafka`` on the broker at ``bootstrap``, never on another one: the
+    script acts on ``$TAPELINE_RUN_DIR`` and ``$TAPELINE_KAFKA_PORT``, which must be the
+    ones that started the broker the tests use."""
+    port = os.environ.get("TAPELINE_KAFKA_PORT", "9092")
+    run_dir = Path(os.environ.get("TAPELINE_RUN_DIR", str(REPO / ".run")))
+    config = run_dir / "kafka" / "server.properties"
+    if bootstrap.rsplit(":", 1)[-1] != port or f":{port}" not in config.read_text():
+        pytest.fail(
+            f"the tests use the broker at {bootstrap} but deploy/{action} kafka would act on "
+            f"port {port} with run dir {run_dir}: set $TAPELINE_KAFKA_PORT and "
+            "$TAPELINE_RUN_DIR to the ones that started it",
+            pytrace=False,
+        )
+    subprocess.run([str(REPO / "deploy" / action), "kafka"], check=True, timeout=300)
