@@ -25,7 +25,6 @@ import os
 import shutil
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,7 @@ from agents.normalizer import Normalizer, synthetic_feed
 from agents.orderflow.generator import OrderFlow
 from agents.registry import Config, build_agents
 from bench.harness import progress
-from bench.oms import INSTRUMENT, T0, _orders
-from schemas import Quote
+from bench.oms import opening_quote, order_records
 from streams.faust_app import agent_partitions, topic_partitions
 from streams.faust_wire import changelog_topic, kafka_topic, seen_table
 from streams.kafka_log import DEFAULT_BOOTSTRAP, KafkaLog
@@ -198,7 +196,7 @@ def throughput(bootstrap: str, ticks: int, orders: int, workers: int) -> dict[st
 
 async def _latency(bootstrap: str, namespace: str, count: int, rate: float) -> list[float]:
     log = KafkaLog(bootstrap, namespace=namespace, replication_factor=1)
-    commands = _orders(count)
+    commands = order_records(count)
     due: dict[str, float] = {}
     received: dict[str, float] = {}
     name = kafka_topic(namespace, ORDERS_EVENTS)
@@ -245,20 +243,11 @@ def latency(bootstrap: str, count: int, rate: float) -> dict[str, Any]:
     namespace = _namespace("lat")
     agents = [a for a in build_agents(Config()) if a.name in ("tickers", "oms")]
     root = Path(tempfile.mkdtemp(prefix="tapeline-bench-"))
-    quote = Quote(
-        instrument=INSTRUMENT,  # type: ignore[arg-type]
-        bid=Decimal("10000.00"),
-        bid_size=Decimal(5),
-        ask=Decimal("10000.50"),
-        ask_size=Decimal(5),
-        ts_event=T0,
-        ts_recv=T0,
-    )
 
     async def seed() -> None:
         log = KafkaLog(bootstrap, namespace=namespace, replication_factor=1)
         try:
-            await log.append([new_record(MD_TICKS, quote)])
+            await log.append([new_record(MD_TICKS, opening_quote())])
         finally:
             await log.close()
 

@@ -36,7 +36,7 @@ ACCOUNTS = 128
 T0 = 1_700_000_000_000_000_000
 
 
-def _orders(count: int) -> list[NewRecord]:
+def order_records(count: int) -> list[NewRecord]:
     records = []
     for i in range(count):
         order = SubmitOrder(
@@ -54,6 +54,19 @@ def _orders(count: int) -> list[NewRecord]:
     return records
 
 
+def opening_quote() -> Quote:
+    """The quote the benchmarks' orders are priced against (their limits rest inside it)."""
+    return Quote(
+        instrument=INSTRUMENT,  # type: ignore[arg-type]
+        bid=Decimal("10000.00"),
+        bid_size=Decimal(5),
+        ask=Decimal("10000.50"),
+        ask_size=Decimal(5),
+        ts_event=T0,
+        ts_recv=T0,
+    )
+
+
 def _runtime(journal: SqliteJournal) -> EmbeddedRuntime:
     config = Config()
     agents: list[Agent[Any]] = [
@@ -63,24 +76,15 @@ def _runtime(journal: SqliteJournal) -> EmbeddedRuntime:
     runtime = EmbeddedRuntime(
         journal, agents, lambda tables: TablesView(tables, config.registry), batch_size=4096
     )
-    quote = Quote(
-        instrument=INSTRUMENT,  # type: ignore[arg-type]
-        bid=Decimal("10000.00"),
-        bid_size=Decimal(5),
-        ask=Decimal("10000.50"),
-        ask_size=Decimal(5),
-        ts_event=T0,
-        ts_recv=T0,
-    )
     with journal.transaction():
-        journal.append_in_transaction([new_record(MD_TICKS, quote)])
+        journal.append_in_transaction([new_record(MD_TICKS, opening_quote())])
     runtime.catchup()
     return runtime
 
 
 def run(rate: float, duration: float) -> dict[str, Any]:
     count = max(int(rate * duration), 1) if rate > 0 else int(50_000 * duration)
-    orders = _orders(count)
+    orders = order_records(count)
     with tempfile.TemporaryDirectory() as tmp:
         journal = SqliteJournal.in_dir(Path(tmp))
         runtime = _runtime(journal)

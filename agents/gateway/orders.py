@@ -14,7 +14,7 @@ validate a model it was handed as a ready ``Response``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
@@ -60,7 +60,10 @@ async def known_account(gateway: Gateway, account: str) -> None:
     raise HTTPException(422, f"field account: unknown account {account!r}")
 
 
-def validated(model: type[Record], fields: dict[str, Any]) -> Record:
+R = TypeVar("R", bound=Record)
+
+
+def validated(model: type[R], fields: dict[str, Any]) -> R:
     """The command with ``ts_event`` 0, to be restamped under the engine's lock; a
     cross-field problem (a limit order without a price) raises the 422 here."""
     return model.model_validate({**fields, "ts_event": 0})
@@ -142,14 +145,7 @@ async def cancel_order(
     command = validated(
         CancelOrder, {"account": account, "cl_ord_id": body.cl_ord_id, "orig_cl_ord_id": cl_ord_id}
     )
-    (outcome,) = await gateway.worker.execute([stamped(command)])
-    return _answer(
-        outcome,
-        gateway,
-        account=account,
-        cl_ord_id=body.cl_ord_id,
-        orig_cl_ord_id=cl_ord_id,
-    )
+    return await _amend(gateway, command)
 
 
 @router.post(
@@ -166,11 +162,16 @@ async def replace_order(
     await known_account(gateway, account)
     fields = {"account": account, "cl_ord_id": body.cl_ord_id, "orig_cl_ord_id": cl_ord_id}
     command = validated(ReplaceOrder, {**fields, "qty": body.qty, "limit_price": body.limit_price})
+    return await _amend(gateway, command)
+
+
+async def _amend(gateway: Gateway, command: CancelOrder | ReplaceOrder) -> Response:
+    """Append a checked cancel or replace and answer the OMS's decision on it."""
     (outcome,) = await gateway.worker.execute([stamped(command)])
     return _answer(
         outcome,
         gateway,
-        account=account,
-        cl_ord_id=body.cl_ord_id,
-        orig_cl_ord_id=cl_ord_id,
+        account=str(command.account),
+        cl_ord_id=str(command.cl_ord_id),
+        orig_cl_ord_id=str(command.orig_cl_ord_id),
     )
