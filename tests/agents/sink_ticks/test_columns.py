@@ -154,8 +154,15 @@ def test_a_value_too_large_for_the_column_is_refused(journal: SqliteJournal) -> 
             '"size":"1","aggressor":"buy","ts_recv":1,"extra":1}',
             "does not decode",
         ),
+        (
+            '{"kind":"trade","ts_event":1,"instrument":"x:Y","trade_id":"1","price":"1",'
+            '"size":"1","aggressor":"buy","ts_recv":1}\n'
+            '{"kind":"trade","ts_event":2,"instrument":"x:Y","trade_id":"9","price":"1",'
+            '"size":"1","aggressor":"buy","ts_recv":2}',
+            "does not decode",
+        ),
     ],
-    ids=["truncated", "empty", "missing-fields", "unknown-field"],
+    ids=["truncated", "empty", "missing-fields", "unknown-field", "two-values-on-two-lines"],
 )
 def test_a_corrupt_payload_is_named_by_its_seq(
     journal: SqliteJournal, payload: str, problem: str
