@@ -8,9 +8,13 @@
   (inputs and the outputs they fed back). ``with_startup_events_per_s`` is the old
   figure (all records over spawn -> last commit). Beside it: a raw aiokafka consumer
   reading every record of the same topics (no decode, no agents), and both ratios
-  (``faust_over_raw``: the target is >= 0.5). ``cpu_us_per_event`` (the workers' CPU
-  time over the steady-state events; the raw reader's own) is the figure that survives
-  a machine shared with other work, where the rates mostly say how much CPU we got.
+  (``faust_over_raw``: the target is >= 0.5). Then ``raw_pipeline_*``: the same work as
+  the workers without faust (``streams.kafka_raw_pipeline``: every record of the same
+  topics through the same agents, rows and outputs produced, acknowledged, offsets
+  committed) in this process, and ``faust_over_raw_pipeline`` (what faust itself costs).
+  ``cpu_us_per_event`` (the workers' CPU time over the steady-state events; the raw
+  reader's and the raw pipeline's own) is the figure that survives a machine shared with
+  other work, where the rates mostly say how much CPU we got.
 * latency: one worker running tickers + oms; submit orders are appended at ``rate``/s
   on schedule (each append carries every order due by then); latency = when the ``order_accepted`` /
   ``order_rejected`` caused by it is read back - when the order was *due* (coordinated
@@ -25,6 +29,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +40,17 @@ from agents.cli.kafka_cmds import Workers, _records, append_all
 from agents.normalizer import Normalizer, synthetic_feed
 from agents.orderflow.generator import OrderFlow
 from agents.registry import Config, build_agents
+from agents.tickers.agent import NAME as TICKERS
+from agents.view import TablesView
 from bench.harness import progress
 from bench.oms import opening_quote, order_records
 from streams.faust_app import agent_partitions, topic_partitions
 from streams.faust_wire import changelog_topic, kafka_topic, seen_table
 from streams.kafka_log import DEFAULT_BOOTSTRAP, KafkaLog
+from streams.kafka_raw_pipeline import RawRun, raw_pipeline
 from streams.kafka_replay import consumed_topics, drop_cluster_namespace, wait_caught_up
 from streams.records import new_record
+from streams.state import Table
 from streams.topics import MD_TICKS, ORDERS_EVENTS
 
 SEED_FRACTION = 10
@@ -76,6 +85,17 @@ async def _raw_read(bootstrap: str, namespace: str, topics: set[str]) -> tuple[i
         return total, time.perf_counter() - started
     finally:
         await consumer.stop()
+
+
+async def _raw_pipeline(
+    bootstrap: str, namespace: str, agents: list[Any], config: Config
+) -> RawRun:
+    reference = next(a for a in agents if a.name == TICKERS)
+
+    def view(tables: Mapping[str, Table[Any]]) -> TablesView:
+        return TablesView(tables, config.registry)
+
+    return await raw_pipeline(bootstrap, namespace, agents, reference, view)
 
 
 def _changelogs(namespace: str, agents: list[Any]) -> dict[str, int]:
@@ -147,7 +167,7 @@ def throughput(bootstrap: str, ticks: int, orders: int, workers: int) -> dict[st
         await wait_caught_up(bootstrap, namespace, agents, 900, pool.check)
 
     with progress() as bar:
-        task = bar.add_task(f"kafka pipeline, {workers} worker(s)", total=3)
+        task = bar.add_task(f"kafka pipeline, {workers} worker(s)", total=4)
         asyncio.run(append(seed))
         pool = Workers(root, namespace, workers)
         try:
@@ -171,11 +191,15 @@ def throughput(bootstrap: str, ticks: int, orders: int, workers: int) -> dict[st
             consumed, raw_seconds = asyncio.run(_raw_read(bootstrap, namespace, topics))
             raw_cpu = time.process_time() - raw_cpu_before
             bar.advance(task)
+            piped = asyncio.run(_raw_pipeline(bootstrap, namespace, agents, config))
+            bar.advance(task)
         finally:
             pool.stop()
             asyncio.run(drop_cluster_namespace(bootstrap, namespace))
+            asyncio.run(drop_cluster_namespace(bootstrap, f"{namespace}raw"))
             shutil.rmtree(root, ignore_errors=True)
     seconds = ended - steady_start
+    piped_rate = piped.events / piped.seconds
     faust_rate, raw_rate = steady / seconds, consumed / raw_seconds
     w = f"{workers}w"
     return {
@@ -191,6 +215,10 @@ def throughput(bootstrap: str, ticks: int, orders: int, workers: int) -> dict[st
         f"raw_{w}_events_per_s": raw_rate,
         f"raw_over_faust_{w}": raw_rate / faust_rate,
         f"faust_over_raw_{w}": faust_rate / raw_rate,
+        f"raw_pipeline_{w}_events": piped.events,
+        f"raw_pipeline_{w}_events_per_s": piped_rate,
+        f"raw_pipeline_{w}_cpu_us_per_event": piped.cpu_seconds / piped.events * 1e6,
+        f"faust_over_raw_pipeline_{w}": faust_rate / piped_rate,
     }
 
 

@@ -1,9 +1,11 @@
 """Cluster mode: the same agents as faust-streaming agents over Kafka.
 
 One faust ``App`` per worker process (id ``tapeline-<namespace>``, which is also the
-consumer group, so workers started with the same namespace share the partitions). Per
-Tapeline agent: a faust agent over its input topics (raw bytes + the envelope headers of
-``KafkaLog``) and two faust Tables, changelogged to Kafka:
+consumer group, so workers started with the same namespace share the partitions). One
+faust agent per group of input topics (raw bytes + the envelope headers of ``KafkaLog``)
+hands each record to every Tapeline agent that reads it (``streams.faust_groups``: faust's
+per-record plumbing is paid once per record, not once per agent). Per Tapeline agent
+(``AgentWorker``), two faust Tables, changelogged to Kafka:
 
 * ``<agent>``: row per state key = ``encode_row(encode_state(state), offsets)``, where
   ``offsets`` is, per input partition, the offset of the last record folded into that
@@ -40,7 +42,7 @@ multi-worker behaviour has open reports (faust-streaming/faust#283).
 Agents keyed by instrument that read the account-keyed ``orders.events`` (venue,
 exeq-analyzer) read it re-keyed by instrument through the internal topic
 ``orders.events.by-instrument`` (same partition count and murmur2 partitioner as
-``md.ticks``), written by one forwarding faust agent.
+``md.ticks``), written by a forwarding reader of ``orders.events`` (``Forwarder``).
 """
 
 from __future__ import annotations
@@ -51,12 +53,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faust
-
 from schemas import Record
 from schemas.view import View
 from streams.agent import Agent
-from streams.codec import decode_payload, fact_id
+from streams.codec import decode_payload
 from streams.faust_batches import (
     Batches,
     Delivery,
@@ -64,7 +64,17 @@ from streams.faust_batches import (
     put,
     set_current_event,
 )
+from streams.faust_groups import (
+    Forwarder,
+    Payload,
+    Reader,
+    Sender,
+    TopicGroup,
+    stub_record,
+    topic_groups,
+)
 from streams.faust_reference import ReferenceReader
+from streams.faust_transport import App
 from streams.faust_wire import (
     BY_INSTRUMENT,
     BY_INSTRUMENT_PARTITIONS,
@@ -74,7 +84,6 @@ from streams.faust_wire import (
     encode_row,
     encode_seen,
     kafka_topic,
-    message_record,
     record_headers,
     seen_table,
 )
@@ -151,6 +160,11 @@ class Emitter:
         return delivery
 
 
+Write = Callable[[Any, Any, bytes, bytes], Awaitable[Delivery]]
+"""``write(table, event, key, value)``: a table row in ``event``'s partition, and the
+delivery of its changelog message (``faust_batches.put``)."""
+
+
 class _Batch:
     """What one batch changes: rows (written once per key), seen ids, outputs."""
 
@@ -165,33 +179,58 @@ class _Batch:
 class AgentWorker:
     """One Tapeline agent inside a faust worker: dedup, state rows, outputs, dead letters.
 
-    Records come in batches (``Batches``); a batch is folded in memory, then
-    each touched key's row is written once and the new event ids once per source
-    partition, and the outputs are handed to the producer; ``handle_batch`` returns their
-    deliveries, and the batch is acked once they all succeeded (``faust_batches``).
+    Records come in batches from the faust agent of its topic group (a ``Reader`` of
+    ``faust_groups``); a batch is folded in memory, then each touched key's row is
+    written once and the new event ids once per source partition, and the outputs are
+    handed to the producer; ``finish`` returns their deliveries, and the batch is acked
+    once they all succeeded (``faust_batches``).
     """
 
     def __init__(
-        self, app: Any, agent: Agent[Any], emitter: Emitter, view: Callable[[], View]
+        self,
+        agent: Agent[Any],
+        emitter: Sender,
+        view: Callable[[], View],
+        rows: Any,
+        seen: Any,
+        write: Write = put,
     ) -> None:
+        """``rows``/``seen``: the agent's two tables (``get``, ``items``), written with
+        ``write`` (faust tables and ``faust_batches.put`` in a worker; dicts and its own
+        ``write`` in ``streams.kafka_raw_pipeline``)."""
         self.agent = agent
         self.emitter = emitter
         self.view = view
-        parts = agent_partitions(agent)
-        # bytes keys and values: faust picks its "raw" serializer (no JSON round trip).
-        options: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": parts}
-        self.rows = app.Table(agent.name, **options)
-        self.seen = app.Table(seen_table(agent.name), **options)
+        self.rows = rows
+        self.seen = seen
+        self.write = write
         self._decoder = Table(agent)._decoder
         self._cache: dict[bytes, tuple[Any | None, dict[str, int]]] = {}
         """Decoded rows of the partitions this worker owns (valid until a rebalance)."""
         self._index: dict[str, str] | None = None
         """Fact id -> ``<topic>/<partition>@<offset>`` of every id in ``seen`` (lazy)."""
         self._stale = False
-        self.names = {kafka_topic(emitter.namespace, t): t for t in input_topics(agent)}
+        self.topics = input_topics(agent)
+        self._batch = _Batch()
+
+    @classmethod
+    def in_app(
+        cls, app: Any, agent: Agent[Any], emitter: Sender, view: Callable[[], View]
+    ) -> AgentWorker:
+        """The worker of ``agent`` over two faust tables of ``app``, changelogged."""
+        # bytes keys and values: faust picks its "raw" serializer (no JSON round trip).
+        options: dict[str, Any] = {
+            "key_type": bytes,
+            "value_type": bytes,
+            "partitions": agent_partitions(agent),
+        }
+        rows = app.Table(agent.name, **options)
+        seen = app.Table(seen_table(agent.name), **options)
+        worker = cls(agent, emitter, view, rows, seen)
         for signal in (app.on_partitions_revoked, app.on_partitions_assigned,
                        app.on_rebalance_complete):  # fmt: skip
-            signal.connect(self._on_rebalance)
+            signal.connect(worker._on_rebalance)
+        return worker
 
     async def _on_rebalance(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         # Another worker may have written our rows meanwhile: the next batch re-reads them
@@ -221,54 +260,51 @@ class AgentWorker:
         self._cache[key] = loaded
         return loaded
 
-    async def handle_batch(self, events: Sequence[Any]) -> list[Delivery]:
+    def begin(self) -> None:
         if self._stale:
             self._stale = False
             self._cache.clear()
             self._index = None
-        batch = _Batch()
-        for event in events:
-            set_current_event(event)
-            self._handle(event, batch)
+        self._batch = _Batch()
+
+    def corrupt(self, topic: str, message: Any, error: Exception) -> None:
+        self._batch.outputs.append(self._dead(stub_record(topic, message), error))
+
+    def take(self, rec: LogRecord, event: Any, payload: Payload) -> None:
+        if rec.kind not in self.agent.kinds:
+            return
+        try:
+            self._apply(rec, event, payload, self._batch)
+        except Exception as error:  # a bug or a corrupt record: park it, go on
+            self._batch.outputs.append(self._dead(rec, error))
+
+    async def finish(self) -> list[Delivery]:
+        batch = self._batch
         deliveries = [await self.emitter.send(out) for out in batch.outputs]
         for key, event in batch.rows.items():
             state, offsets = self._cache[key]
             assert state is not None, "a folded key has a state"
             row = encode_row(encode_state(state), offsets)
-            deliveries.append(await put(self.rows, event, key, row))
+            deliveries.append(await self.write(self.rows, event, key, row))
         for source, (event, ids) in batch.seen.items():
             name = f"{source}@{min(ids.values())}".encode()
             set_current_event(event)  # the store reads the current event's partition
             earlier = self.seen.get(name)  # a redelivered batch may start at the same offset
             merged = {**(decode_seen(earlier) if earlier else {}), **ids}
-            deliveries.append(await put(self.seen, event, name, encode_seen(merged)))
+            deliveries.append(await self.write(self.seen, event, name, encode_seen(merged)))
         clear_current_event()
+        self._batch = _Batch()
         return deliveries
-
-    def _handle(self, event: Any, batch: _Batch) -> None:
-        message = event.message
-        topic = self.names.get(message.topic, message.topic)
-        try:
-            rec = message_record(topic, message)
-        except Exception as error:
-            batch.outputs.append(self._dead(_stub(topic, message), error))
-            return
-        if rec.kind not in self.agent.kinds:
-            return
-        try:
-            self._apply(rec, event, batch)
-        except Exception as error:  # a bug or a corrupt record: park it, go on
-            batch.outputs.append(self._dead(rec, error))
 
     def _dead(self, rec: LogRecord, error: BaseException) -> NewRecord:
         return dead_letter_for(self.agent.name, rec, error)
 
-    def _apply(self, rec: LogRecord, event: Any, batch: _Batch) -> None:
+    def _apply(self, rec: LogRecord, event: Any, decoded: Payload, batch: _Batch) -> None:
         agent = self.agent
         source = f"{rec.topic}/{rec.partition}"
         here = f"{source}@{rec.offset}"
-        payload = decode_payload(rec.kind, rec.payload)
-        fact = fact_id(rec.event_id, payload)
+        payload = decoded.value()
+        fact = decoded.fact()
         index = self._seen_index()
         first_seen = index.get(fact)
         if first_seen is not None and first_seen != here:
@@ -324,13 +360,6 @@ class AgentWorker:
         )
 
 
-def _stub(topic: str, message: Any) -> LogRecord:
-    place = f"{message.topic}/{message.partition}@{message.offset}"
-    value = message.value if isinstance(message.value, bytes) else b""
-    return LogRecord(-1, topic, message.partition, message.offset, "", "?", 0, place, 0, 0,
-                     None, None, value)  # fmt: skip
-
-
 def _raw_topic(app: Any, names: Sequence[str], partitions: int) -> Any:
     return app.topic(
         *names,
@@ -342,38 +371,10 @@ def _raw_topic(app: Any, names: Sequence[str], partitions: int) -> Any:
     )
 
 
-def _forwarder(app: Any, namespace: str, emitter: Emitter, kinds: frozenset[str]) -> None:
-    """``orders.events`` -> ``orders.events.by-instrument``, envelope unchanged."""
-    source = _raw_topic(
-        app, [kafka_topic(namespace, ORDERS_EVENTS)], TOPICS[ORDERS_EVENTS].partitions
-    )
-
-    def rekeyed(message: Any) -> NewRecord | None:
-        try:
-            rec = message_record(ORDERS_EVENTS, message)
-            if rec.kind not in kinds:
-                return None
-            instrument = str(decode_payload(rec.kind, rec.payload).instrument)
-        except Exception as error:
-            return dead_letter_for("repartition", _stub(ORDERS_EVENTS, message), error)
-        return NewRecord(BY_INSTRUMENT, instrument, rec.kind, rec.schema_version,
-                         rec.event_id, rec.ts_event, rec.payload, rec.causation_id,
-                         rec.correlation_id)  # fmt: skip
-
-    async def forward(events: list[Any]) -> list[Delivery]:
-        deliveries = []
-        for event in events:
-            out = rekeyed(event.message)
-            if out is not None:
-                deliveries.append(await emitter.send(out))
-        return deliveries
-
-    app.agent(source, name="repartition-by-instrument")(_consumer(forward))
-
-
 def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
-    """The faust app of one worker, with an agent per Tapeline agent (see module doc)."""
-    app = faust.App(
+    """The faust app of one worker: one faust agent per group of input topics, which
+    hands each record to every Tapeline agent reading it (``faust_groups``)."""
+    app = App(
         app_id(config.namespace),
         broker=f"kafka://{config.bootstrap}",
         store=config.store,
@@ -404,17 +405,19 @@ def build_app(config: WorkerConfig, reference: ReferenceReader | None) -> Any:
     def current_view() -> View:
         return view
 
-    rekeyed: set[str] = set()
-    for agent in config.agents:
-        worker = AgentWorker(app, agent, emitter, current_view)
-        topics = input_topics(agent)
-        if BY_INSTRUMENT in topics:
-            rekeyed |= agent.kinds
-        channel = _raw_topic(app, [kafka_topic(config.namespace, t) for t in topics],
-                             agent_partitions(agent))  # fmt: skip
-        app.agent(channel, name=f"agent-{agent.name}")(_consumer(worker.handle_batch))
+    readers: list[Reader] = [
+        AgentWorker.in_app(app, agent, emitter, current_view) for agent in config.agents
+    ]
+    rekeyed = frozenset().union(
+        *(a.kinds for a in config.agents if BY_INSTRUMENT in input_topics(a))
+    )
     if rekeyed:
-        _forwarder(app, config.namespace, emitter, frozenset(rekeyed))
+        readers.append(Forwarder(emitter, rekeyed))
+    for topics, members in topic_groups(readers):
+        group = TopicGroup({kafka_topic(config.namespace, t): t for t in topics}, members)
+        channel = _raw_topic(app, [kafka_topic(config.namespace, t) for t in topics],
+                             max(topic_partitions(t) for t in topics))  # fmt: skip
+        app.agent(channel, name=f"topics-{topics[0]}")(_consumer(group.fold))
     if reference is not None:
         app.task(reference.follow)
     return app

@@ -46,7 +46,8 @@ class ReferenceReader:
             fetch_max_wait_ms=200,
         )
 
-    def _fold(self, batch: dict[Any, list[Any]]) -> None:
+    def fold(self, batch: dict[Any, list[Any]]) -> None:
+        """Fold the ticks of a ``getmany`` batch (other records are passed over)."""
         kinds, fold = self.agent.kinds, self.table.fold
         for tp, messages in batch.items():
             for msg in messages:
@@ -72,7 +73,7 @@ class ReferenceReader:
         try:
             ends = await consumer.end_offsets(self._tps)
             while any(self._positions[tp] < ends[tp] for tp in self._tps):
-                self._fold(await consumer.getmany(timeout_ms=1000, max_records=5000))
+                self.fold(await consumer.getmany(timeout_ms=1000, max_records=5000))
         finally:
             await consumer.stop()
 
@@ -81,7 +82,7 @@ class ReferenceReader:
         consumer = await self._open()
         try:
             while True:
-                self._fold(await consumer.getmany(timeout_ms=1000, max_records=5000))
+                self.fold(await consumer.getmany(timeout_ms=1000, max_records=5000))
                 await asyncio.sleep(0)
         finally:
             await consumer.stop()

@@ -14,19 +14,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from agents.registry import Config, build_agents
+from schemas.deadletter import DeadLetter
 from streams.errors import LogError
+from streams.faust_app import input_topics
 from streams.faust_worker import ensure_topics
 from streams.kafka_admin import KafkaAdmin
 from streams.kafka_log import KafkaLog
-from streams.kafka_replay import drop_cluster_namespace, replay_kafka
+from streams.kafka_replay import drop_cluster_namespace, live_tables, replay_kafka
 from streams.records import NewRecord, new_record
 from streams.replay import replay
 from streams.sqlite_journal import SqliteJournal
-from streams.topics import EXEC_REPORTS
+from streams.topics import DEADLETTER, EXEC_REPORTS, MD_TICKS
 from tests.cluster.support import Cluster, binance_slice
-from tests.factories import fill
+from tests.factories import fill, quote
 from tests.streams.kafka_support import new_namespace
 
 
@@ -184,3 +187,45 @@ def test_a_broker_that_is_down_is_named_at_once() -> None:
     positions = [a for a in build_agents(Config()) if a.name == "positions"]
     with pytest.raises(LogError, match=r"cannot reach Kafka at 127\.0\.0\.1:1\b"):
         asyncio.run(ensure_topics("127.0.0.1:1", new_namespace(), positions, connect_timeout=5))
+
+
+def test_records_that_cannot_be_read_go_to_dead_letters_once_per_reading_agent(
+    cluster: Cluster,
+) -> None:
+    agents = cluster.agents
+    unreadable_quote = NewRecord(MD_TICKS, "BTCUSDT", "quote", 1, "bad-quote-1", 0,
+                                 b'{"kind": "quote", "instrument": "BTCUSDT"}')  # fmt: skip
+    good = [new_record(EXEC_REPORTS, fill(exec_id=f"DL-{i}", account="ACC-1")) for i in range(2)]
+    cluster.start_workers(1)
+    cluster.append([new_record(MD_TICKS, quote()), unreadable_quote, good[0]])
+    asyncio.run(_send_without_envelope(cluster, EXEC_REPORTS, b"not a tapeline record"))
+    cluster.append(good[1:])
+    cluster.wait()
+    letters = asyncio.run(_dead_letters(cluster))
+    ticks_readers = {a.name for a in agents if MD_TICKS in input_topics(a) and "quote" in a.kinds}
+    reports_readers = {a.name for a in agents if EXEC_REPORTS in input_topics(a)}
+    assert sorted(letters) == sorted(
+        [(name, MD_TICKS) for name in ticks_readers]
+        + [(name, EXEC_REPORTS) for name in reports_readers]
+    )
+    positions = asyncio.run(live_tables(cluster.bootstrap, cluster.namespace, agents))["positions"]
+    assert len(positions.states) == 1, "the good fills folded"
+
+
+async def _send_without_envelope(cluster: Cluster, topic: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=cluster.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(f"{cluster.namespace}.{topic}", value, key=b"x", partition=0)
+    finally:
+        await producer.stop()
+
+
+async def _dead_letters(cluster: Cluster) -> list[tuple[str | None, str]]:
+    log = KafkaLog(cluster.bootstrap, namespace=cluster.namespace)
+    try:
+        records = await log.read(DEADLETTER, 0, 0, 100)
+    finally:
+        await log.close()
+    letters = [DeadLetter.model_validate_json(rec.payload) for rec in records]
+    return [(letter.agent, letter.origin_topic) for letter in letters]
