@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
@@ -310,8 +310,17 @@ class KafkaLog:
     # -- reading ------------------------------------------------------------------------
 
     async def read(
-        self, topic: str, partition: int, from_offset: int, limit: int
+        self,
+        topic: str,
+        partition: int,
+        from_offset: int,
+        limit: int,
+        on_corrupt: Callable[[int, CorruptRecordError], None] | None = None,
     ) -> list[LogRecord]:
+        """Up to ``limit`` records from ``from_offset``. A message that is not a Tapeline
+        record raises ``CorruptRecordError``, unless ``on_corrupt`` is given: then it is
+        called with the message's offset and the error, and the message is skipped (it
+        still counts against ``limit``)."""
         if from_offset < 0:
             raise LogError(f"offsets start at 0, not {from_offset}")
         tp = await self._partition(topic, partition)
@@ -320,7 +329,7 @@ class KafkaLog:
         assert self._read_lock is not None
         async with self._read_lock:
             try:
-                return await self._read_locked(topic, tp, from_offset, limit)
+                return await self._read_locked(topic, tp, from_offset, limit, on_corrupt)
             except OffsetOutOfRangeError:
                 raise LogError(
                     f"offset {from_offset} of {tp.topic}[{partition}] is no longer in the log "
@@ -330,7 +339,12 @@ class KafkaLog:
                 raise LogError(f"reading {tp.topic}[{partition}] failed: {exc!r}") from exc
 
     async def _read_locked(
-        self, topic: str, tp: TopicPartition, from_offset: int, limit: int
+        self,
+        topic: str,
+        tp: TopicPartition,
+        from_offset: int,
+        limit: int,
+        on_corrupt: Callable[[int, CorruptRecordError], None] | None,
     ) -> list[LogRecord]:
         reader = self._reader
         if reader.assignment() != {tp}:
@@ -347,19 +361,27 @@ class KafkaLog:
                 end = (await reader.end_offsets([tp]))[tp]
             stop = min(from_offset + limit, end)
             out: list[LogRecord] = []
+            taken = 0
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self._read_timeout
-            while len(out) < limit and await reader.position(tp) < stop:
+            while taken < limit and await reader.position(tp) < stop:
                 left = deadline - loop.time()
                 if left <= 0:
                     raise LogError(
                         f"reading {tp.topic}[{tp.partition}] from {from_offset}: the broker "
-                        f"sent {len(out)} of the records up to {stop} in {self._read_timeout:g}s"
+                        f"sent {taken} of the records up to {stop} in {self._read_timeout:g}s"
                     )
                 fetched = await reader.getmany(
-                    tp, timeout_ms=int(min(left, 1.0) * 1000), max_records=limit - len(out)
+                    tp, timeout_ms=int(min(left, 1.0) * 1000), max_records=limit - taken
                 )
-                out.extend(_to_record(topic, msg) for msg in fetched.get(tp, ()))
+                for msg in fetched.get(tp, ()):
+                    taken += 1
+                    try:
+                        out.append(_to_record(topic, msg))
+                    except CorruptRecordError as error:
+                        if on_corrupt is None:
+                            raise
+                        on_corrupt(msg.offset, error)
             return out
         finally:
             # A paused partition is not fetched in the background between reads.

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
@@ -28,6 +28,7 @@ from streams.errors import LogError
 from streams.faust_app import agent_partitions, input_topics, topic_partitions
 from streams.faust_wire import BY_INSTRUMENT, app_id, changelog_topic, decode_row, kafka_topic
 from streams.kafka_log import KafkaLog
+from streams.records import LogRecord
 from streams.replay import ReplayResult
 from streams.state import Table
 from streams.topics import ORDERS_EVENTS
@@ -36,7 +37,10 @@ READ_BATCH = 5000
 
 
 async def replay_kafka(log: KafkaLog, agents: Sequence[Agent[Any]]) -> ReplayResult:
-    """Fold every replayable agent's recorded events from the start of its topics."""
+    """Fold every replayable agent's recorded events from the start of its topics.
+
+    A message that is not a Tapeline record (no envelope) counts as an error of every
+    table replaying its topic, as the live workers dead-lettered it once per reader."""
     replayable = [agent for agent in agents if agent.replayable]
     tables: dict[str, Table[Any]] = {agent.name: Table(agent) for agent in replayable}
     routes: dict[tuple[str, str], list[Table[Any]]] = {}
@@ -47,28 +51,51 @@ async def replay_kafka(log: KafkaLog, agents: Sequence[Agent[Any]]) -> ReplayRes
     result = ReplayResult(tables)
     events = 0
     for topic in sorted({topic for topic, _ in routes}):
+        readers = [tables[a.name] for a in replayable if topic in a.replay_topics]
         ends = await log.end_offsets(topic)
         for partition, end in sorted(ends.items()):
-            offset = 0
-            while offset < end:
-                records = await log.read(topic, partition, offset, min(READ_BATCH, end - offset))
-                if not records:
-                    break
-                for rec in records:
-                    targets = routes.get((topic, rec.kind))
-                    if not targets:
-                        continue
-                    events += 1
-                    try:
-                        event = decode_payload(rec.kind, rec.payload)
-                        for table in targets:
-                            _fold(table, rec.event_id, event, result)
-                    except Exception:
-                        for table in targets:
-                            _count_error(result, table)
-                offset = records[-1].offset + 1
+            async for rec in _records(log, topic, partition, end):
+                if rec is None:
+                    for table in readers:
+                        _count_error(result, table)
+                    continue
+                targets = routes.get((topic, rec.kind))
+                if not targets:
+                    continue
+                events += 1
+                try:
+                    event = decode_payload(rec.kind, rec.payload)
+                    for table in targets:
+                        _fold(table, rec.event_id, event, result)
+                except Exception:
+                    for table in targets:
+                        _count_error(result, table)
     result.events = events
     return result
+
+
+async def _records(
+    log: KafkaLog, topic: str, partition: int, end: int
+) -> AsyncIterator[LogRecord | None]:
+    """The partition's records up to ``end``, ``None`` for a message that is not one."""
+    offset = 0
+    unreadable: list[int] = []
+    while offset < end:
+        unreadable.clear()
+        records = await log.read(
+            topic,
+            partition,
+            offset,
+            min(READ_BATCH, end - offset),
+            on_corrupt=lambda at, _error: unreadable.append(at),
+        )
+        if not records and not unreadable:
+            return
+        for _ in unreadable:
+            yield None
+        for rec in records:
+            yield rec
+        offset = max([rec.offset for rec in records[-1:]] + unreadable) + 1
 
 
 def _fold(table: Table[Any], event_id: str, event: Any, result: ReplayResult) -> None:

@@ -210,6 +210,9 @@ def test_records_that_cannot_be_read_go_to_dead_letters_once_per_reading_agent(
     )
     positions = asyncio.run(live_tables(cluster.bootstrap, cluster.namespace, agents))["positions"]
     assert len(positions.states) == 1, "the good fills folded"
+    replayed = cluster.replay()
+    assert replayed.hashes() == cluster.live_hashes(), "the replay skips what the live side did"
+    assert replayed.errors["positions"] == 1, "the message without an envelope is counted"
 
 
 async def _send_without_envelope(cluster: Cluster, topic: str, value: bytes) -> None:
