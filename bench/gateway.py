@@ -6,8 +6,16 @@ waits and reports. The load generator is cheap on purpose, since it shares the t
 with the server: raw HTTP/1.1 over asyncio (uvloop) keep-alive connections, request
 bytes prebuilt, responses parsed just enough (status line, Content-Length, one expected
 byte string in the body). Its CPU and the server's are reported per phase
-(``*_client_cpu_pct``, ``*_server_cpu_pct``: percent of one core), so a reader can tell
-whether the figures measure the server or the client.
+(``*_client_cpu_pct``, ``*_server_cpu_pct``: percent of one core;
+``*_server_cpu_us_per_request``), so a reader can tell whether the figures measure the
+server or the client.
+
+The machine's own contention is reported too: ``*_cpu_pressure_pct`` is the share of the
+phase during which some runnable task waited for a CPU (Linux PSI, ``/proc/pressure/cpu``;
+null where the kernel has none). Near 0 the latencies are the gateway's; on a machine
+whose cores other work keeps busy (tens of percent) a request may wait for a core as
+long as a scheduler slice, and the tail says more about the neighbours than about the
+gateway: compare such runs back to back, with phases of at least 5 s (the default).
 
 Open loop: request i is due at ``start + i / rate`` and its latency runs from that
 moment, not from when it was sent, so a stall (or a wait for a free connection) counts
@@ -84,6 +92,16 @@ def _serve(data_dir: Path, sock: socket.socket) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _cpu_pressure_us() -> int | None:
+    """Microseconds during which some runnable task waited for a CPU, since boot."""
+    try:
+        with open("/proc/pressure/cpu", encoding="ascii") as pressure:
+            some = pressure.readline().split()
+    except OSError:
+        return None
+    return int(some[-1].removeprefix("total="))
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` (from /proc)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
@@ -141,8 +159,8 @@ class _Load:
             finished.set_result(None)
 
     def lost(self, connection: _Connection) -> None:
-        """A connection the gateway closed with a request on it fails the phase."""
-        if connection.index >= 0 and self._finished is not None and not self._finished.done():
+        """A connection the gateway closed during the phase (busy or idle) fails it."""
+        if self._finished is not None and not self._finished.done():
             self._finished.set_exception(RuntimeError("the gateway closed a connection"))
 
     async def run(self, rate: float, duration: float) -> tuple[list[int], float, str | None]:
@@ -160,14 +178,17 @@ class _Load:
         connections = list(self._idle)
         start = time.perf_counter_ns()
         i = 0
-        while i < self._count:
+        while i < self._count and not self._finished.done():
             now = time.perf_counter_ns()
             while i < self._count and start + i * interval_ns <= now:
                 self._due(i, start + i * interval_ns)
                 i += 1
             if i < self._count:
                 await asyncio.sleep((start + i * interval_ns - time.perf_counter_ns()) / 1e9)
-        await self._finished
+        try:
+            await self._finished
+        except RuntimeError as lost:  # reported as the phase's failure
+            self.failures.insert(0, str(lost))
         elapsed = (time.perf_counter_ns() - start) / 1e9
         for connection in connections:
             connection.close()
@@ -230,6 +251,7 @@ def _phase(name: str, load: _Load, server_pid: int, rate: float, duration: float
         target=_generate, args=(load, rate, duration, send), daemon=True
     )
     server_cpu = _cpu_seconds(server_pid)
+    pressure = _cpu_pressure_us()
     with progress() as bar:
         bar.add_task(f"{name} @ {rate:g}/s", total=None)
         client.start()
@@ -237,6 +259,8 @@ def _phase(name: str, load: _Load, server_pid: int, rate: float, duration: float
         latencies, elapsed, failure, client_cpu = receive.recv()
         client.join()
     server_cpu = _cpu_seconds(server_pid) - server_cpu
+    pressure_after = _cpu_pressure_us()
+    waited = None if pressure is None or pressure_after is None else pressure_after - pressure
     if failure is not None:
         raise RuntimeError(f"{name}: {failure}")
     histogram = HdrHistogram(1, 60_000_000, 3)  # microseconds, 1 us .. 60 s
@@ -250,6 +274,8 @@ def _phase(name: str, load: _Load, server_pid: int, rate: float, duration: float
         f"{name}_max_us": histogram.get_max_value(),
         f"{name}_client_cpu_pct": 100 * client_cpu / elapsed,
         f"{name}_server_cpu_pct": 100 * server_cpu / elapsed,
+        f"{name}_server_cpu_us_per_request": 1e6 * server_cpu / max(len(latencies), 1),
+        f"{name}_cpu_pressure_pct": None if waited is None else waited / elapsed / 1e4,
     }
 
 

@@ -3,8 +3,9 @@
 A command is appended to ``orders.commands`` with a fresh event id, the runtime catches
 up, and the OMS's decision is the record in ``orders.events`` whose ``causation_id`` is
 that event id. The lookup is bounded below by the (first) command's own ``seq`` (the
-journal's primary key), so it reads only what was written after the commands of one
-``execute``, never the whole log: one read for the whole batch.
+journal's primary key) and reads only the three topics an answer needs, so it reads
+what was written after the commands of one ``execute``, never the whole log: one read
+for the whole batch.
 
 Everything that touches the runtime's tables (reads included: ``evolve`` updates state in
 place) holds ``lock``; each call first catches up, so records appended by another process
@@ -13,7 +14,6 @@ place) holds ``lock``; each call first catches up, so records appended by anothe
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from agents.oms.agent import NAME as OMS
 from agents.oms.state import AccountBook
@@ -31,6 +33,14 @@ from streams.records import NewRecord, new_record
 from streams.runtime import EmbeddedRuntime
 from streams.sqlite_journal import Durability, SqliteJournal
 from streams.topics import DEADLETTER, ORDERS_COMMANDS, ORDERS_EVENTS, RISK_DECISIONS
+
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
+_ANSWERED = (ORDERS_EVENTS, RISK_DECISIONS, DEADLETTER)
+"""The topics an ``Outcome`` is made of."""
+_CAUSED_AFTER = (
+    "SELECT causation_id, topic, kind, payload FROM journal "
+    "WHERE seq > ? AND +topic IN (?, ?, ?) ORDER BY seq"  # "+": by seq, not the topic index
+)
 
 CommandFactory = Callable[[int], Record]
 """Builds a command given its ``ts_event``: the gateway stamps time under the lock, so
@@ -106,16 +116,18 @@ class GatewayEngine:
                     new_record(ORDERS_COMMANDS, command, event_id=event_id, correlation_id=event_id)
                 )
             placed = self.runtime.submit(records)
-            return self._outcomes(placed[0].seq if placed else 0, records)
+            outcomes = self._outcomes(placed[0].seq if placed else 0, records)
+            # ``submit`` ends caught up; this says so in ``_synced_at`` (one read of the
+            # end: nothing to fold unless another process appended meanwhile), so the
+            # risk checks that follow an order still read the book on the loop.
+            self._catchup()
+            return outcomes
 
     def _outcomes(self, after_seq: int, commands: Sequence[NewRecord]) -> list[Outcome]:
         """What was recorded for each command: one read of everything written after the
         first of them, sorted out by causation id (a batch costs one query, not one each)."""
         caused: dict[str, list[tuple[str, str, str]]] = {c.event_id: [] for c in commands}
-        rows = self.journal.db.execute(
-            "SELECT causation_id, topic, kind, payload FROM journal WHERE seq > ? ORDER BY seq",
-            (after_seq,),
-        )
+        rows = self.journal.db.execute(_CAUSED_AFTER, (after_seq, *_ANSWERED))
         for cause, topic, kind, body in rows:
             if cause in caused:
                 caused[cause].append((topic, kind, body))
@@ -123,10 +135,8 @@ class GatewayEngine:
 
     @staticmethod
     def _outcome(event_id: str, rows: list[tuple[str, str, str]]) -> Outcome:
-        decisions = [
-            (kind, json.loads(body)) for topic, kind, body in rows if topic == ORDERS_EVENTS
-        ]
-        risk = next((json.loads(body) for topic, _, body in rows if topic == RISK_DECISIONS), None)
+        decisions = [(kind, _decode(body)) for topic, kind, body in rows if topic == ORDERS_EVENTS]
+        risk = next((_decode(body) for topic, _, body in rows if topic == RISK_DECISIONS), None)
         dead = any(topic == DEADLETTER for topic, _, _ in rows)
         return Outcome(event_id, decisions, risk, dead)
 

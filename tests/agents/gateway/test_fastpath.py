@@ -14,7 +14,7 @@ import pytest
 
 from agents.auth import Principal, RateLimit, RateLimiter, Role, TokenError, TokenIssuer
 from agents.gateway import orders, risk
-from agents.gateway.engine import GatewayEngine
+from agents.gateway.engine import GatewayEngine, stamped
 from agents.gateway.fastpath import FastPath
 from agents.gateway.metrics import Message, Receive, Scope, Send
 from agents.gateway.state import Gateway, VerifiedTokens
@@ -183,6 +183,34 @@ def test_a_read_on_the_loop_needs_the_engine_caught_up(tmp_path: Path) -> None:
         other.close_now()
         assert engine.with_book_now("ACC-1", lambda book, view: True) == (False, None)
         assert engine.with_book("ACC-1", lambda book, view: True) is True  # catches up
+        assert engine.with_book_now("ACC-1", lambda book, view: True) == (True, True)
+    finally:
+        engine.close()
+
+
+def test_an_order_leaves_the_engine_caught_up_for_reads_on_the_loop(tmp_path: Path) -> None:
+    """After a batch the engine knows it is caught up, so a risk check that follows an
+    order reads the book on the loop; a later append elsewhere still sends it to the
+    thread. The decision itself is read back whole."""
+    seed_quotes(tmp_path)
+    engine = GatewayEngine.open(tmp_path)
+    try:
+        (outcome,) = engine.execute([stamped(factories.submit(cl_ord_id="SYNC-1"))])
+        assert [kind for kind, _ in outcome.decisions] == ["order_accepted"]
+        assert outcome.decisions[0][1]["cl_ord_id"] == "SYNC-1"
+        assert outcome.risk is not None
+        assert outcome.risk["approved"] is True
+        assert not outcome.dead_lettered
+        assert engine.with_book_now("ACC-1", lambda book, view: True) == (True, True)
+
+        other = SqliteJournal.in_dir(tmp_path)  # another process appends
+        with other.transaction():
+            other.append_in_transaction([new_record(MD_TICKS, factories.quote())])
+        other.close_now()
+        assert engine.with_book_now("ACC-1", lambda book, view: True) == (False, None)
+
+        (again,) = engine.execute([stamped(factories.submit(cl_ord_id="SYNC-1"))])
+        assert [kind for kind, _ in again.decisions] == ["order_rejected"]  # replayed ClOrdID
         assert engine.with_book_now("ACC-1", lambda book, view: True) == (True, True)
     finally:
         engine.close()
