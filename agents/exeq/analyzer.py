@@ -36,7 +36,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from agents.exeq.metrics import (
     ONE,
@@ -141,10 +141,11 @@ class Analyzer:
             _, _, key, index, fill_ts, qty = heapq.heappop(due)
             order = book.orders[key]
             if mid is None:
-                order.horizon_unquoted[index] = True
+                order.horizon_unquoted = _replaced(order.horizon_unquoted, index, True)
             else:
-                order.horizon_mid_qty[index] += qty * mid
-            order.horizon_qty[index] += qty
+                mid_qty = order.horizon_mid_qty[index] + qty * mid
+                order.horizon_mid_qty = _replaced(order.horizon_mid_qty, index, mid_qty)
+            order.horizon_qty = _replaced(order.horizon_qty, index, order.horizon_qty[index] + qty)
             if index < last:
                 self._push(book, fill_ts + self.horizons[index + 1], key, index + 1, fill_ts, qty)
                 continue
@@ -182,9 +183,9 @@ class Analyzer:
             last_event_ts=event.ts_event,
             trade_pv_start=book.trade_pv,
             trade_volume_start=book.trade_volume,
-            horizon_mid_qty=[ZERO] * count,
-            horizon_qty=[ZERO] * count,
-            horizon_unquoted=[False] * count,
+            horizon_mid_qty=(ZERO,) * count,
+            horizon_qty=(ZERO,) * count,
+            horizon_unquoted=(False,) * count,
         )
         book.open_orders += 1
         return []
@@ -200,7 +201,7 @@ class Analyzer:
         order.notional += qty * event.last_px
         if definition is None or event.fee_currency == definition.settlement_currency:
             order.fees += event.fee
-        order.exec_ids.append(event.exec_id)
+        order.exec_ids = (*order.exec_ids, event.exec_id)
         order.first_fill_ts = ts if order.first_fill_ts is None else min(order.first_fill_ts, ts)
         order.last_fill_ts = ts if order.last_fill_ts is None else max(order.last_fill_ts, ts)
         order.last_event_ts = max(order.last_event_ts, ts)
@@ -313,3 +314,11 @@ class Analyzer:
                 if later is not None:
                     fields[name] = markout_bps(side, avg, later)
         return ExecutionQuality.model_validate(fields)
+
+
+T = TypeVar("T")
+
+
+def _replaced(values: tuple[T, ...], index: int, value: T) -> tuple[T, ...]:
+    """``values`` with ``values[index]`` replaced (the rows hold tuples: see state.py)."""
+    return (*values[:index], value, *values[index + 1 :])

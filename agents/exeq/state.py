@@ -12,8 +12,13 @@ DueHorizon = tuple[int, int, str, int, int, Decimal]
 """A heap entry: (due ts, tie-break seq, order key, horizon index, fill ts, fill qty)."""
 
 
-class OrderAnalysis(msgspec.Struct, kw_only=True):
-    """One order under analysis, from its acceptance until its last horizon resolved."""
+class OrderAnalysis(msgspec.Struct, kw_only=True, gc=False):
+    """One order under analysis, from its acceptance until its last horizon resolved.
+
+    Untracked by the garbage collector (``gc=False``, tuples of atomic values, no
+    cycles): a book holds every resting order, and with 5 tracked objects each the first
+    full collection of a gateway came after about 5k orders and took 25 ms, growing with
+    the book (121 ms at 20k orders), a pause every order waiting behind it paid."""
 
     account: str
     order_id: str
@@ -29,7 +34,7 @@ class OrderAnalysis(msgspec.Struct, kw_only=True):
     """``sum(last_qty * last_px)`` over the order's fills."""
     fees: Decimal = ZERO
     """Fees in the instrument's settlement currency (every fee if the instrument is unknown)."""
-    exec_ids: list[str] = msgspec.field(default_factory=list)
+    exec_ids: tuple[str, ...] = ()
     first_fill_ts: int | None = None
     last_fill_ts: int | None = None
     trade_pv_start: Decimal = ZERO
@@ -41,11 +46,11 @@ class OrderAnalysis(msgspec.Struct, kw_only=True):
     terminal: bool = False
     terminal_ts: int = 0
     end_mid: Decimal | None = None
-    horizon_mid_qty: list[Decimal] = msgspec.field(default_factory=list)
+    horizon_mid_qty: tuple[Decimal, ...] = ()
     """Per horizon: ``sum(fill qty * mid at fill ts + h)`` over the fills resolved so far."""
-    horizon_qty: list[Decimal] = msgspec.field(default_factory=list)
+    horizon_qty: tuple[Decimal, ...] = ()
     """Per horizon: the fill quantity resolved so far."""
-    horizon_unquoted: list[bool] = msgspec.field(default_factory=list)
+    horizon_unquoted: tuple[bool, ...] = ()
     """Per horizon: some fill had no quote at all by then, so the markout is unmeasurable."""
     pending: int = 0
     """Heap entries still outstanding for this order."""
