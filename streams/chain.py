@@ -28,4 +28,5 @@ def record_hash(
         f"{event_id}\x1f{ts_event}\x1f{ts_ingest}\x1f{causation_id or ''}\x1f"
         f"{correlation_id or ''}\x1e"
     )
-    return blake2b(prev + header.encode() + payload, digest_size=16).digest()
+    # One join, not two concatenations: each ``+`` copied the payload again.
+    return blake2b(b"".join((prev, header.encode(), payload)), digest_size=16).digest()

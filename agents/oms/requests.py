@@ -13,7 +13,7 @@ from decimal import Decimal
 from agents.oms import transitions as t
 from agents.oms.config import OmsConfig
 from agents.oms.exposure import account_exposure
-from agents.oms.state import AccountBook, OrderRow
+from agents.oms.state import ZERO, AccountBook, OrderRow
 from agents.risk.checks import Denial
 from agents.risk.engine import decision, evaluate
 from agents.risk.exposure import RiskRequest
@@ -36,10 +36,14 @@ from schemas import (
     SubmitOrder,
     TradingStateChanged,
 )
+from schemas.types import MAX_ABS_DECIMAL
 from schemas.view import View
+from streams.records import trusted_record
 
 UNKNOWN_INSTRUMENT = "unknown_instrument"
 TICK_SIZE = "tick_size"
+MAX_ID_LENGTH = 128
+"""The longest ``Id`` (schemas.types): an order id is one."""
 LOT_SIZE = "lot_size"
 
 
@@ -104,23 +108,39 @@ def on_submit(
             ),
         )
         return out
-    accepted = OrderAccepted(
-        account=command.account,
-        cl_ord_id=command.cl_ord_id,
-        order_id=f"{book.account}-{book.accepted + 1}",
-        instrument=command.instrument,
-        side=command.side,
-        order_type=command.order_type,
-        qty=command.qty,
-        limit_price=command.limit_price,
-        tif=command.tif,
-        expire_ts=command.expire_ts,
-        arrival_mid=view.mid(command.instrument),
-        ts_command=command.ts_event,
-        ts_event=command.ts_event,
-    )
-    out.insert(0, accepted)
+    out.insert(0, accepted(book, command, view.mid(command.instrument)))
     return out
+
+
+def accepted(book: AccountBook, command: SubmitOrder, arrival_mid: Decimal | None) -> OrderAccepted:
+    """The acceptance of ``command``, built without pydantic's validation (most of an
+    order's decision time): every field is copied from the command, which was validated
+    when it was logged under constraints at least as strict, except the two made here,
+    which are checked as validation would check them. tests/agents/oms/test_accepted.py
+    compares it with a validated OrderAccepted."""
+    order_id = f"{book.account}-{book.accepted + 1}"
+    if len(order_id) > MAX_ID_LENGTH:
+        raise ValueError(f"order id {order_id[:40]!r}... is longer than {MAX_ID_LENGTH}")
+    if arrival_mid is not None and not ZERO < arrival_mid < MAX_ABS_DECIMAL:
+        raise ValueError(f"arrival mid {arrival_mid} is not a positive price")
+    return trusted_record(
+        OrderAccepted,
+        {
+            "ts_event": command.ts_event,
+            "account": command.account,
+            "cl_ord_id": command.cl_ord_id,
+            "order_id": order_id,
+            "instrument": command.instrument,
+            "side": command.side,
+            "order_type": command.order_type,
+            "qty": command.qty,
+            "limit_price": command.limit_price,
+            "tif": command.tif,
+            "expire_ts": command.expire_ts,
+            "arrival_mid": arrival_mid,
+            "ts_command": command.ts_event,
+        },
+    )
 
 
 def locate(book: AccountBook, orig_cl_ord_id: str) -> tuple[OrderRow | None, str]:

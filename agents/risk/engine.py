@@ -16,6 +16,7 @@ from agents.risk.exposure import ZERO, AccountExposure, OrderTerms
 from agents.risk.limits import RiskLimits
 from schemas import RiskDecision
 from schemas.view import View
+from streams.records import trusted_record
 
 ONE = Decimal(1)
 
@@ -133,12 +134,21 @@ def evaluate(
 def decision(request: OrderTerms, denial: Denial | None) -> RiskDecision:
     """The record of a verdict, for ``risk.decisions`` and for a standalone check."""
     if denial is None:
-        return RiskDecision(
-            account=request.account,  # type: ignore[arg-type]
-            cl_ord_id=request.cl_ord_id,  # type: ignore[arg-type]
-            approved=True,
-            reason="approved",
-            ts_event=request.ts_event,
+        # An approval copies what the request carried, validated when it was received:
+        # built without pydantic's validation (tests/agents/risk/test_engine.py compares
+        # it with a validated one). A denial carries text made here and is validated.
+        return trusted_record(
+            RiskDecision,
+            {
+                "ts_event": request.ts_event,
+                "account": request.account,
+                "cl_ord_id": request.cl_ord_id,
+                "approved": True,
+                "rule": None,
+                "limit": None,
+                "observed": None,
+                "reason": "approved",
+            },
         )
     return RiskDecision(
         account=request.account,  # type: ignore[arg-type]

@@ -83,8 +83,12 @@ class ReplacedOrder:
     open_notional: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class AccountExposure:
+class AccountExposure(msgspec.Struct, frozen=True, gc=False):
+    """One is built per risk-checked request: a struct, not a frozen dataclass, whose
+    ``__init__`` (an ``object.__setattr__`` per field) cost more than the lookups it
+    serves. Untracked by the GC: it only points at the book's maps, which never point
+    back."""
+
     holdings: Mapping[str, Holdings]
     message_ts: Sequence[int]
     """Times (ns) of the account's recent new/replace/cancel messages, sorted ascending."""
