@@ -234,8 +234,7 @@ class EmbeddedRuntime:
         """Process one batch; returns (records read, dead letters written)."""
         if self._caught_up_at is not None and self._caught_up_at == self.journal.end_seq():
             return 0, 0
-        cursor = min((r.progress.input_seq for r in self.runners), default=0)
-        records = self.journal.read_since(cursor, self.topics, self.batch_size)
+        records = self.journal.read_since(self._cursor(), self.topics, self.batch_size)
         if not records:
             return 0, 0
         try:
@@ -250,28 +249,36 @@ class EmbeddedRuntime:
     def submit(self, records: Sequence[NewRecord]) -> list[RecordPosition]:
         """Append ``records`` and process them in the same transaction (group commit).
 
-        The records and every decision on them commit together or not at all: a caller
-        (the gateway, a benchmark) answers once, after one commit instead of two. Whatever
-        was already in the log is processed first, in its own transactions.
+        The records, every decision on them and everything those lead to (outputs other
+        agents read: a fill the venue made of an accepted order, its positions and PnL)
+        commit together or not at all: a caller (the gateway, a benchmark) answers once,
+        after one commit. Whatever was already in the log is processed first, in its own
+        transactions.
         """
         self.catchup()
         try:
             with collector_paused(), self.journal.transaction():
                 logged = self.journal.append_logged(records)
                 if self.journal.changed_elsewhere:  # someone appended since the catch-up
-                    cursor = min((r.progress.input_seq for r in self.runners), default=0)
-                    read = self.journal.read_since(cursor, self.topics, self.batch_size)
+                    read = self.journal.read_since(self._cursor(), self.topics, self.batch_size)
                 else:  # caught up: what a read would return is what was just appended
                     topics = set(self.topics)
                     read = [rec for rec in logged if rec.topic in topics][: self.batch_size]
-                updates = self._step_in_transaction(read)[2] if read else []
+                while read:
+                    # Positions move before the commit: a failure reloads them (below).
+                    self._advance(self._step_in_transaction(read)[2])
+                    if self._caught_up_at is not None:
+                        break
+                    # A batch larger than batch_size, or outputs that feed back.
+                    read = self.journal.read_since(self._cursor(), self.topics, self.batch_size)
         except BaseException:
             self._reload()
             raise
-        self._advance(updates)
-        if self._caught_up_at is None:
-            self.catchup()  # a batch larger than batch_size, or outputs that feed back
         return [RecordPosition(rec.topic, rec.partition, rec.offset, rec.seq) for rec in logged]
+
+    def _cursor(self) -> int:
+        """The lowest input position of all agents: where the next read starts."""
+        return min((r.progress.input_seq for r in self.runners), default=0)
 
     def _step_in_transaction(
         self, records: Sequence[LogRecord]

@@ -1,6 +1,7 @@
 """``EmbeddedRuntime.submit`` processes what it appends without reading it back, which
 holds only while no other connection has appended since its catch-up; when one has,
-the other's records are processed first, in log order, as a read would give them."""
+the other's records are processed first, in log order, as a read would give them. What
+the submitted records lead to (fills, positions, PnL) commits with them, once."""
 
 from __future__ import annotations
 
@@ -57,4 +58,29 @@ def test_an_append_by_another_connection_is_processed_before_the_submitted_batch
     replayed = replay(journal, [a for a in build_agents(Config()) if a.replayable]).hashes()
     assert {name: live[name] for name in replayed} == replayed
     other.close_now()
+    journal.close_now()
+
+
+def test_a_marketable_order_and_everything_it_leads_to_commit_once(tmp_path: Path) -> None:
+    journal = SqliteJournal.in_dir(tmp_path)
+    runtime = embedded_runtime(journal, Config())
+    runtime.submit([new_record(MD_TICKS, factories.quote())])
+    statements: list[str] = []
+    journal.db.set_trace_callback(statements.append)
+    buy = factories.submit(
+        cl_ord_id="M-1", order_type="market", limit_price=None, tif="IOC", qty="0.5"
+    )
+    runtime.submit([new_record(ORDERS_COMMANDS, buy)])
+    journal.db.set_trace_callback(None)
+    kinds = [row[0] for row in journal.db.execute("SELECT kind FROM journal ORDER BY seq")]
+    assert kinds[1:] == [
+        "submit_order", "order_accepted", "risk_decision",  # the OMS's decision
+        "fill", "order_filled",  # the venue's fill, and the OMS's fold of it
+        "pnl_snapshot", "execution_quality",  # what the fill led to
+    ]  # fmt: skip
+    transactions = [s.split()[0].upper() for s in statements]
+    assert [s for s in transactions if s in ("BEGIN", "COMMIT", "ROLLBACK")] == ["BEGIN", "COMMIT"]
+    live = {name: table.hash() for name, table in runtime.tables().items()}
+    replayed = replay(journal, [a for a in build_agents(Config()) if a.replayable]).hashes()
+    assert {name: live[name] for name in replayed} == replayed
     journal.close_now()
