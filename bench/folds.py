@@ -32,6 +32,7 @@ from streams.state import Table
 
 INSTRUMENT = "binance-futures:BTCUSDT"
 BLOCK = 1000
+ROUNDS = 3
 
 
 def _fills(count: int, seed: int = 1) -> list[Any]:
@@ -77,21 +78,26 @@ def positions_flat(fills: int) -> dict[str, Any]:
 
 
 def positions_and_pnl(fills: int) -> dict[str, Any]:
-    """Fills/s through the positions fold and the PnL marker (a snapshot per fill)."""
+    """Fills/s through the positions fold and the PnL marker (a snapshot per fill): the
+    fastest of ``ROUNDS`` rounds from empty, so a burst of load on the shared machine is
+    not what is measured."""
     config = Config()
     events = _fills(fills, seed=2)
     tickers = {INSTRUMENT: Ticker(instrument=INSTRUMENT, bid=Decimal(10000), ask=Decimal(10001))}
     view = TablesView({"tickers": _States(tickers)}, config.registry)  # type: ignore[dict-item]
-    positions = Table(agent_named(build_agents(config), "positions"))
-    marker = PnlMarker(config.registry)
-    book = PnlBook(account="ACC-1")
+    agent = agent_named(build_agents(config), "positions")
     event_ids = [f"fill:ACC-1:{fill.exec_id}" for fill in events]  # the journal has them
-    begin = time.perf_counter()
-    for event_id, fill in zip(event_ids, events, strict=True):
-        positions.fold(event_id, fill)
-        book, _ = marker.process(book, fill, view)
-    seconds = time.perf_counter() - begin
-    return {"positions_pnl_fills": fills, "positions_pnl_fills_per_s": fills / seconds}
+    fastest = float("inf")
+    for _ in range(ROUNDS):
+        positions = Table(agent)
+        marker = PnlMarker(config.registry)
+        book = PnlBook(account="ACC-1")
+        begin = time.perf_counter()
+        for event_id, fill in zip(event_ids, events, strict=True):
+            positions.fold(event_id, fill)
+            book, _ = marker.process(book, fill, view)
+        fastest = min(fastest, time.perf_counter() - begin)
+    return {"positions_pnl_fills": fills, "positions_pnl_fills_per_s": fills / fastest}
 
 
 class _States:

@@ -84,19 +84,29 @@ def replay(
     }
     errors = result.errors
     events = 0
+    # The plan of the previous row: runs of one kind are the rule (a tick stream, a fill
+    # stream), and comparing two short strings is cheaper than hashing them afresh (the
+    # rows' strings are new objects) into a tuple for the lookup.
+    last_topic = last_kind = ""
+    plan = None
     while position < stop_seq:
         rows = journal.scan(position, topics, min(BATCH, stop_seq - position))
         if not rows:
             break
-        for seq, topic, kind, event_id, ts_event, payload in rows:
-            if seq > stop_seq:
-                break
-            if until_ts is not None and ts_event > until_ts:
-                continue
-            plan = plans.get((topic, kind))
+        position = rows[-1][0]
+        # The stops are checked per batch, not per row: the row loop is the hot path.
+        if position > stop_seq:  # rows of other topics ran past the stop
+            rows = [row for row in rows if row[0] <= stop_seq]
+        if until_ts is not None:
+            rows = [row for row in rows if row[4] <= until_ts]
+        events += len(rows)
+        for seq, topic, kind, event_id, _ts, payload in rows:
+            if kind != last_kind or topic != last_topic:
+                plan = plans.get((topic, kind))
+                last_topic, last_kind = topic, kind
             if plan is None:
+                events -= 1  # a kind no table folds
                 continue
-            events += 1
             decode, targets = plan
             try:
                 event = decode(payload)
@@ -110,7 +120,6 @@ def replay(
                         fold(event_id, event)
                     except Exception:  # the live runtime dead-lettered the same record
                         errors[name] = errors.get(name, 0) + 1
-        position = rows[-1][0]
         if on_progress is not None:
             on_progress(position)
     result.events = events

@@ -46,9 +46,15 @@ class Table(Generic[S]):
         self._initial = agent.initial
         self._evolve: Evolve[S] = agent.evolve or _no_evolve(agent.name)
         # Resolved once: most tables fold kinds without an identity of their own, and
-        # then the fact id is the event id with no lookup per event.
-        natural = {kind: NATURAL_IDS[kind] for kind in _folded_kinds(agent) if kind in NATURAL_IDS}
+        # then the fact id is the event id with no lookup per event; a table whose every
+        # kind has the same identity (positions: fills only) calls it with no lookup either.
+        kinds = _folded_kinds(agent)
+        natural = {kind: NATURAL_IDS[kind] for kind in kinds if kind in NATURAL_IDS}
         self._natural_ids = natural or None
+        rules = set(natural.values())
+        self._natural_of_every_kind = (
+            rules.pop() if len(natural) == len(kinds) and len(rules) == 1 else None
+        )
 
     def get(self, key: str) -> S:
         state = self.states.get(key)
@@ -57,8 +63,10 @@ class Table(Generic[S]):
     def fold(self, event_id: str, event: Any) -> str | None:
         """Fold one recorded event; returns the key it changed, or None for a repeat
         (the same ``fact_id``: the same event id, or the same fill however it came)."""
-        natural_ids = self._natural_ids
-        if natural_ids is not None:
+        natural = self._natural_of_every_kind
+        if natural is not None:
+            event_id = natural(event)
+        elif (natural_ids := self._natural_ids) is not None:
             natural = natural_ids.get(event.kind)
             if natural is not None:
                 event_id = natural(event)

@@ -30,11 +30,13 @@ from schemas.types import MAX_ABS_DECIMAL
 from schemas.view import View
 
 _LOWEST = -MAX_ABS_DECIMAL
-_FIELDS = frozenset(PnlSnapshot.model_fields) - {"kind"}
+_FIELDS = set(PnlSnapshot.model_fields) - {"kind"}
+"""Copied per snapshot (``set.copy`` is a copy of the table, not a walk of the members)."""
 _KIND = PnlSnapshot.KIND
 _new = object.__new__
-# pydantic's instance slots, set as ``model_construct`` sets them (a member descriptor's
+# pydantic's instance slots, set as ``model_construct`` sets them (a slot descriptor's
 # __set__ is cheaper than object.__setattr__)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -91,7 +93,15 @@ class PnlMarker:
         for fee in fees.values():
             if not _LOWEST < fee < MAX_ABS_DECIMAL:
                 raise ValueError(f"fees of {fee} are absurdly large")
-        return _record(
+        # A PnlSnapshot of values valid by construction, not validated again
+        # (``model_validate`` was half the marker's cost per fill; ``model_construct``
+        # costs more still, walking every field in Python). It sets exactly what
+        # ``model_construct`` sets; the dict names every field in declaration order, the
+        # order of the serialized JSON. tests/agents/pnl/test_marker.py checks the result
+        # against a validated snapshot.
+        snapshot: PnlSnapshot = _new(PnlSnapshot)
+        _set_dict(
+            snapshot,
             {
                 "kind": _KIND,
                 "ts_event": ts,
@@ -101,20 +111,9 @@ class PnlMarker:
                 "fees": fees,
                 "marks": marks,
                 "cause": cause,
-            }
+            },
         )
-
-
-def _record(values: dict[str, Any]) -> PnlSnapshot:
-    """A ``PnlSnapshot`` of values that are valid by construction, without validating
-    them again (``model_validate`` was half the marker's cost per fill; ``model_construct``
-    costs more still, walking every field in Python). It sets exactly what
-    ``model_construct`` sets; ``values`` must name every field in declaration order, which
-    is the order of the serialized JSON. tests/agents/pnl/test_marker.py checks the result
-    against a validated snapshot."""
-    snapshot: PnlSnapshot = _new(PnlSnapshot)
-    snapshot.__dict__.update(values)
-    _set_fields_set(snapshot, set(_FIELDS))
-    _set_extra(snapshot, None)
-    _set_private(snapshot, None)
-    return snapshot
+        _set_fields_set(snapshot, _FIELDS.copy())
+        _set_extra(snapshot, None)
+        _set_private(snapshot, None)
+        return snapshot

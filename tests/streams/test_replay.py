@@ -25,7 +25,7 @@ from streams.replay import Until, replay
 from streams.runtime import EmbeddedRuntime
 from streams.sqlite_journal import SqliteJournal
 from streams.store import StateStore
-from streams.topics import EXEC_REPORTS, MD_TICKS
+from streams.topics import EXEC_REPORTS, MD_TICKS, ORDERS_COMMANDS
 from tests import factories
 
 REGISTRY = InstrumentRegistry()
@@ -203,6 +203,31 @@ def test_replay_until_seq_and_time(journal: SqliteJournal) -> None:
     assert by_seq.hashes() == by_time.hashes()
     (position,) = by_seq.tables["positions"].states.values()
     assert position.qty == Decimal(4)
+
+
+def test_replay_stops_at_the_seq_between_records_of_topics_it_does_not_read(
+    journal: SqliteJournal,
+) -> None:
+    """Commands (no table replays them) between the fills: a batch read for the stop's
+    count of rows runs past it, and what lies past it must not be folded. A fill's event
+    time going back is replayed while ``ts_event`` is within the stop."""
+    events: list[tuple[str, Record]] = []
+    for i in range(6):
+        events.append((ORDERS_COMMANDS, factories.submit(cl_ord_id=f"C-{i}")))
+        ts = factories.T0 + (10 - i if i == 4 else i)  # the fifth fill is stamped late
+        events.append((EXEC_REPORTS, factories.fill(exec_id=f"X-{i}", ts_event=ts)))
+    _append_in_chunks(journal, events, 5)
+    for stop in range(1, 13):
+        done = replay(journal, _agents(), Until(seq=stop))
+        fills = stop // 2
+        assert done.events == fills
+        assert done.end_seq == stop if stop % 2 == 0 else done.end_seq <= stop
+        qty = sum(p.qty for p in done.tables["positions"].states.values())
+        assert qty == fills
+    by_time = replay(journal, _agents(), Until(ts_event=factories.T0 + 5))
+    assert by_time.events == 5  # all but the late one
+    (position,) = by_time.tables["positions"].states.values()
+    assert position.qty == 5
 
 
 def test_a_record_that_fails_its_fold_is_dead_lettered_and_the_rest_go_on(
