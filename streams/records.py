@@ -17,6 +17,7 @@ R = TypeVar("R", bound=Record)
 _new = object.__new__
 # pydantic's instance slots, set as ``model_construct`` sets them (a member descriptor's
 # __set__ is cheaper than object.__setattr__)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -70,21 +71,30 @@ class RecordPosition(NamedTuple):
     seq: int
 
 
-def trusted_record(model: type[R], values: dict[str, Any]) -> R:
+def trusted_record(model: type[R], fields: dict[str, Any]) -> R:
     """A ``model`` of values that are valid by construction (copied from a validated
     record, or checked by the caller), without validating them again: pydantic's
-    validation was most of the cost of an OMS decision. ``values`` names every field but
-    ``kind`` (defaults too), in declaration order, which is the order pydantic writes
-    them in; the result equals ``model(**values)`` and serializes alike (the callers'
-    tests check it against a validated model). Every field counts as set."""
+    validation was most of the cost of an OMS decision and of a PnL mark. ``fields`` is
+    a fresh dict, which the record adopts as its own: every field, ``kind`` first and
+    defaults too, in declaration order, which is the order pydantic writes them in. The
+    result equals ``model(**fields)`` and serializes alike (the callers' tests check it
+    against a validated model). It sets exactly what ``model_construct`` sets, which
+    walks every field in Python and costs more. Every field but ``kind`` counts as set."""
     record: R = _new(model)
-    fields = record.__dict__
-    fields["kind"] = model.KIND
-    fields.update(values)
-    _set_fields_set(record, set(values))
+    _set_dict(record, fields)
+    every_field = _EVERY_FIELD_BUT_KIND.get(model) or _every_field_but_kind(model)
+    _set_fields_set(record, every_field.copy())  # a copy of the table, not a walk
     _set_extra(record, None)
     _set_private(record, None)
     return record
+
+
+_EVERY_FIELD_BUT_KIND: dict[type[Record], set[str]] = {}
+
+
+def _every_field_but_kind(model: type[Record]) -> set[str]:
+    fields = _EVERY_FIELD_BUT_KIND[model] = set(model.model_fields) - {"kind"}
+    return fields
 
 
 def new_record(

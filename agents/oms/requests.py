@@ -126,6 +126,7 @@ def accepted(book: AccountBook, command: SubmitOrder, arrival_mid: Decimal | Non
     return trusted_record(
         OrderAccepted,
         {
+            "kind": OrderAccepted.KIND,
             "ts_event": command.ts_event,
             "account": command.account,
             "cl_ord_id": command.cl_ord_id,

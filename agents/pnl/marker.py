@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
-
 from agents.instruments import InstrumentRegistry
 from agents.pnl.state import ZERO, PnlBook
 from agents.positions.fold import apply_fill
@@ -28,18 +26,9 @@ from agents.positions.state import Position
 from schemas import InstrumentDefinition, PnlSnapshot, Record
 from schemas.types import MAX_ABS_DECIMAL
 from schemas.view import View
+from streams.records import trusted_record
 
 _LOWEST = -MAX_ABS_DECIMAL
-_FIELDS = set(PnlSnapshot.model_fields) - {"kind"}
-"""Copied per snapshot (``set.copy`` is a copy of the table, not a walk of the members)."""
-_KIND = PnlSnapshot.KIND
-_new = object.__new__
-# pydantic's instance slots, set as ``model_construct`` sets them (a slot descriptor's
-# __set__ is cheaper than object.__setattr__)
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class PnlMarker:
@@ -93,17 +82,13 @@ class PnlMarker:
         for fee in fees.values():
             if not _LOWEST < fee < MAX_ABS_DECIMAL:
                 raise ValueError(f"fees of {fee} are absurdly large")
-        # A PnlSnapshot of values valid by construction, not validated again
-        # (``model_validate`` was half the marker's cost per fill; ``model_construct``
-        # costs more still, walking every field in Python). It sets exactly what
-        # ``model_construct`` sets; the dict names every field in declaration order, the
-        # order of the serialized JSON. tests/agents/pnl/test_marker.py checks the result
-        # against a validated snapshot.
-        snapshot: PnlSnapshot = _new(PnlSnapshot)
-        _set_dict(
-            snapshot,
+        # Valid by construction (checked above), not validated again: ``model_validate``
+        # was half the marker's cost per fill. tests/agents/pnl/test_marker.py checks the
+        # result against a validated snapshot.
+        snapshot = trusted_record(
+            PnlSnapshot,
             {
-                "kind": _KIND,
+                "kind": PnlSnapshot.KIND,
                 "ts_event": ts,
                 "account": book.account,
                 "realized_pnl": realized,
@@ -113,7 +98,4 @@ class PnlMarker:
                 "cause": cause,
             },
         )
-        _set_fields_set(snapshot, _FIELDS.copy())
-        _set_extra(snapshot, None)
-        _set_private(snapshot, None)
         return snapshot

@@ -140,6 +140,7 @@ def decision(request: OrderTerms, denial: Denial | None) -> RiskDecision:
         return trusted_record(
             RiskDecision,
             {
+                "kind": RiskDecision.KIND,
                 "ts_event": request.ts_event,
                 "account": request.account,
                 "cl_ord_id": request.cl_ord_id,
