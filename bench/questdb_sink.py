@@ -177,14 +177,7 @@ def write_direct_frames(
     """The bare client's dataframe API: one frame per table and batch, one flush each."""
     with Sender.from_conf(sender_conf(conf)) as sender:
         for start in range(0, len(ticks), batch):
-            trade_frame, quote_frame = direct_frames(ticks[start : start + batch])
-            buffer = sender.new_buffer()
-            symbols = ["instrument", "venue"]
-            buffer.dataframe(
-                trade_frame, table_name=tables.trades, symbols=[*symbols, "aggressor"], at="ts"
-            )
-            buffer.dataframe(quote_frame, table_name=tables.quotes, symbols=symbols, at="ts")
-            sender.flush(buffer)
+            sender.flush(_frames_buffer(sender, tables, ticks[start : start + batch]))
 
 
 def encoded_batches(conf: str, tables: TickTables, ticks: list[Trade | Quote], batch: int) -> Any:
@@ -192,17 +185,23 @@ def encoded_batches(conf: str, tables: TickTables, ticks: list[Trade | Quote], b
     ``flush_only``; the sender is connected and must be closed by the caller."""
     sender = Sender.from_conf(sender_conf(conf))
     sender.establish()  # type: ignore[no-untyped-call]  # the stub is untyped
-    buffers = []
-    for start in range(0, len(ticks), batch):
-        trade_frame, quote_frame = direct_frames(ticks[start : start + batch])
-        buffer = sender.new_buffer()
-        symbols = ["instrument", "venue"]
-        buffer.dataframe(
-            trade_frame, table_name=tables.trades, symbols=[*symbols, "aggressor"], at="ts"
-        )
-        buffer.dataframe(quote_frame, table_name=tables.quotes, symbols=symbols, at="ts")
-        buffers.append(buffer)
+    buffers = [
+        _frames_buffer(sender, tables, ticks[start : start + batch])
+        for start in range(0, len(ticks), batch)
+    ]
     return sender, buffers
+
+
+def _frames_buffer(sender: Any, tables: TickTables, ticks: list[Trade | Quote]) -> Any:
+    """A new buffer of ``sender`` holding ``ticks`` as one frame per table."""
+    trade_frame, quote_frame = direct_frames(ticks)
+    buffer = sender.new_buffer()
+    symbols = ["instrument", "venue"]
+    buffer.dataframe(
+        trade_frame, table_name=tables.trades, symbols=[*symbols, "aggressor"], at="ts"
+    )
+    buffer.dataframe(quote_frame, table_name=tables.quotes, symbols=symbols, at="ts")
+    return buffer
 
 
 def flush_only(sender: Any, buffers: list[Any]) -> None:
