@@ -9,7 +9,7 @@
   figure (all records over spawn -> last commit). Beside it: a raw aiokafka consumer
   reading every record of the same topics (no decode, no agents), and both ratios
   (``faust_over_raw``: the target is >= 0.5). Then ``raw_pipeline_*``: the same work as
-  the workers without faust (``streams.kafka_raw_pipeline``: every record of the same
+  the workers without faust (``bench.raw_pipeline``: every record of the same
   topics through the same agents, rows and outputs produced, acknowledged, offsets
   committed) in this process, and ``faust_over_raw_pipeline`` (what faust itself costs).
   ``cpu_us_per_event`` (the workers' CPU time over the steady-state events; the raw
@@ -44,10 +44,10 @@ from agents.tickers.agent import NAME as TICKERS
 from agents.view import TablesView
 from bench.harness import progress
 from bench.oms import opening_quote, order_records
+from bench.raw_pipeline import RawRun, raw_pipeline
 from streams.faust_app import agent_partitions, topic_partitions
 from streams.faust_wire import changelog_topic, kafka_topic, seen_table
 from streams.kafka_log import DEFAULT_BOOTSTRAP, KafkaLog
-from streams.kafka_raw_pipeline import RawRun, raw_pipeline
 from streams.kafka_replay import consumed_topics, drop_cluster_namespace, wait_caught_up
 from streams.records import new_record
 from streams.state import Table

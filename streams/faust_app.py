@@ -197,7 +197,7 @@ class AgentWorker:
     ) -> None:
         """``rows``/``seen``: the agent's two tables (``get``, ``items``), written with
         ``write`` (faust tables and ``faust_batches.put`` in a worker; dicts and its own
-        ``write`` in ``streams.kafka_raw_pipeline``)."""
+        ``write`` in ``bench.raw_pipeline``)."""
         self.agent = agent
         self.emitter = emitter
         self.view = view
