@@ -18,7 +18,8 @@ PLACEHOLDER = "BENCH_TABLE"
 
 HEADLINE = re.compile(
     r"(per_s|(^|_|\.)ratio|speedup|_p50|_p99|p50_|p99_|p999_|rss_mb|growth_mb|ns_per_fill_at|"
-    r"ns_per_fill_mean|us_per_fill|pnl_abs_diff|target_.*_met|achieved_rate|saturated)"
+    r"ns_per_fill_mean|us_per_fill|pnl_abs_diff|target_.*_met|achieved_rate|saturated|"
+    r"faust_over_|cpu_us_per_)"
 )
 """Metric names worth a row; other scalars (counts, sizes) stay in the JSON only."""
 
