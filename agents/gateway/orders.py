@@ -53,9 +53,10 @@ async def known_account(gateway: Gateway, account: str) -> None:
     """An account must exist somewhere: OMS state, the limits file, or a key's scope."""
     if account == "*":
         raise HTTPException(422, "field account: '*' is only for the kill switch")
-    if account in gateway.key_accounts:
+    if account in gateway.key_accounts or account in gateway.engine_accounts:
         return
     if account in await gateway.worker.call(gateway.engine.accounts):
+        gateway.engine_accounts.add(account)
         return
     raise HTTPException(422, f"field account: unknown account {account!r}")
 

@@ -89,6 +89,9 @@ class Gateway:
     worker: EngineWorker
     tokens: VerifiedTokens
     key_accounts: KeyAccounts
+    engine_accounts: set[str] = field(default_factory=set)
+    """Accounts the engine has confirmed (OMS state or the limits file): they stay
+    accounts for the process's life, so each is asked of the engine thread once."""
 
 
 def gateway_of(request: Request) -> Gateway:

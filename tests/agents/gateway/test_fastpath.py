@@ -22,7 +22,7 @@ from streams.records import new_record
 from streams.sqlite_journal import SqliteJournal
 from streams.topics import MD_TICKS
 from tests import factories
-from tests.agents.gateway.server import BTC, Server, seed_quotes
+from tests.agents.gateway.server import BTC, Server, seed_quotes, start
 
 CHECK = {"account": "ACC-1", "instrument": BTC, "side": "buy", "order_type": "limit",
          "qty": "0.5", "limit_price": "9000", "cl_ord_id": "FP-CHECK"}  # fmt: skip
@@ -247,3 +247,37 @@ def test_a_refused_token_is_never_cached() -> None:
         with pytest.raises(TokenError):
             tokens.verify("not.a.token")
     assert issuer.verified == 2
+
+
+def test_an_account_the_engine_confirmed_is_not_asked_again(tmp_path: Path) -> None:
+    """An account only the limits file names: the first order asks the engine's thread,
+    the next ones do not (engine accounts stay accounts); an unknown one is asked each
+    time and stays a 422."""
+    (tmp_path / "limits.toml").write_text('[accounts.ACC-LIMITS]\ncredit_limit = "1000000"\n')
+    server = start(tmp_path)
+    try:
+        gateway = server.app.state.gateway
+        asked: list[int] = []
+        accounts = gateway.engine.accounts
+
+        def counted() -> set[str]:
+            asked.append(1)
+            return accounts()
+
+        gateway.engine.accounts = counted
+        with server.client("admin") as admin:
+            for i in range(3):
+                body = {"account": "ACC-LIMITS", "cl_ord_id": f"EA-{i}", "instrument": BTC,
+                        "side": "buy", "order_type": "limit", "qty": "0.01",
+                        "limit_price": "9000", "tif": "GTC"}  # fmt: skip
+                assert admin.post("/orders", json=body).status_code == 201
+            assert len(asked) == 1
+            for i in range(2):
+                unknown = {**body, "account": "ACC-NOBODY", "cl_ord_id": f"EA-N{i}"}
+                answer = admin.post("/orders", json=unknown)
+                assert answer.status_code == 422
+                assert "unknown account 'ACC-NOBODY'" in answer.text
+            # Asked each time: by the fast path, then by the route it hands the 422 to.
+            assert len(asked) == 1 + 2 * 2
+    finally:
+        server.stop()
