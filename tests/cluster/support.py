@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agents.cli.kafka_cmds import Workers, _records, append_all
 from agents.normalizer import Normalizer, Problem
 from agents.orderflow.generator import OrderFlow
@@ -87,3 +89,13 @@ def binance_slice(market: Path, ticks: int, orders: int) -> list[NewRecord]:
     flow = OrderFlow(seed=7, orders=orders, ticks=ticks, accounts=["ACC-1", "ACC-2", "ACC-3"],
                      registry=config.registry)  # fmt: skip
     return list(_records(itertools.islice(items, ticks), flow))
+
+
+@pytest.fixture
+def cluster(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Cluster]:
+    """A namespace of its own, its workers stopped and its topics dropped afterwards."""
+    made = Cluster(kafka_bootstrap, tmp_path / "cluster", monkeypatch)
+    yield made
+    made.close()

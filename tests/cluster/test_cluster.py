@@ -10,7 +10,6 @@ import asyncio
 import os
 import signal
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,15 +30,6 @@ from streams.topics import DEADLETTER, EXEC_REPORTS, MD_TICKS
 from tests.cluster.support import Cluster, binance_slice
 from tests.factories import fill, quote
 from tests.streams.kafka_support import new_namespace
-
-
-@pytest.fixture
-def cluster(
-    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cluster]:
-    made = Cluster(kafka_bootstrap, tmp_path / "cluster", monkeypatch)
-    yield made
-    made.close()
 
 
 def _fills() -> list[object]:

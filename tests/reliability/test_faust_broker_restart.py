@@ -11,31 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from agents.positions.state import Position
 from streams.kafka_replay import lag, live_tables
+from tests.cluster import support
 from tests.cluster.support import Cluster, binance_slice
 from tests.reliability import ledger
 from tests.streams import kafka_support
 
 kafka_loop = kafka_support.kafka_loop
 kafka_bootstrap = kafka_support.kafka_bootstrap
+cluster = support.cluster
 
 PROGRESS_WAIT = 240.0
 """Only a bound on failure (workers that never start): the wait ends at the first commit."""
-
-
-@pytest.fixture
-def cluster(
-    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cluster]:
-    made = Cluster(kafka_bootstrap, tmp_path / "cluster", monkeypatch)
-    yield made
-    made.close()
 
 
 def _wait_for_progress(cluster: Cluster, appended: int) -> None:

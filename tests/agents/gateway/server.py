@@ -35,6 +35,22 @@ ROLES: dict[str, tuple[Role, list[str]]] = {
 }
 
 
+def order(cl_ord_id: str, **fields: Any) -> dict[str, Any]:
+    """A limit order's JSON body for ``POST /orders``; ``fields`` override the defaults."""
+    body: dict[str, Any] = {
+        "account": "ACC-1",
+        "cl_ord_id": cl_ord_id,
+        "instrument": BTC,
+        "side": "buy",
+        "order_type": "limit",
+        "qty": "0.5",
+        "limit_price": "9000",
+        "tif": "GTC",
+    }
+    body.update(fields)
+    return body
+
+
 def seed_quotes(data_dir: Path) -> None:
     """Quotes stamped now, so orders have an arrival mid and risk a reference price."""
     journal = SqliteJournal.in_dir(data_dir)

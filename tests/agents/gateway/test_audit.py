@@ -11,22 +11,9 @@ import httpx
 from agents.audit.order import order_trail
 from agents.audit.order_index import OrderIndex
 from streams.sqlite_journal import JOURNAL_FILE
-from tests.agents.gateway.server import BTC, Server
+from tests.agents.gateway.server import Server, order
 
 ENTRY_FIELDS = {"seq", "topic", "kind", "event_id", "ts_event", "causation_id", "record"}
-
-
-def order(cl_ord_id: str, account: str = "ACC-1") -> dict[str, Any]:
-    return {
-        "account": account,
-        "cl_ord_id": cl_ord_id,
-        "instrument": BTC,
-        "side": "buy",
-        "order_type": "limit",
-        "qty": "0.5",
-        "limit_price": "9000",
-        "tif": "GTC",
-    }
 
 
 def audit(server: Server, cl_ord_id: str, **params: str) -> httpx.Response:
@@ -88,7 +75,7 @@ def test_a_rejected_replace_does_not_rename_the_order(server: Server) -> None:
 
 def test_scope_and_account_parameter(server: Server) -> None:
     with server.client("trader2") as trader2:
-        assert trader2.post("/orders", json=order("SC-1", "ACC-2")).status_code == 201
+        assert trader2.post("/orders", json=order("SC-1", account="ACC-2")).status_code == 201
     with server.client("trader") as trader:
         assert trader.post("/orders", json=order("SC-2")).status_code == 201
     assert audit(server, "SC-1").status_code == 403  # ACC-2 is not the auditor's

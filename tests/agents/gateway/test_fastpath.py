@@ -22,7 +22,7 @@ from streams.records import new_record
 from streams.sqlite_journal import SqliteJournal
 from streams.topics import MD_TICKS
 from tests import factories
-from tests.agents.gateway.server import BTC, Server, seed_quotes, start
+from tests.agents.gateway.server import BTC, Server, order, seed_quotes, start
 
 CHECK = {"account": "ACC-1", "instrument": BTC, "side": "buy", "order_type": "limit",
          "qty": "0.5", "limit_price": "9000", "cl_ord_id": "FP-CHECK"}  # fmt: skip
@@ -267,9 +267,7 @@ def test_an_account_the_engine_confirmed_is_not_asked_again(tmp_path: Path) -> N
         gateway.engine.accounts = counted
         with server.client("admin") as admin:
             for i in range(3):
-                body = {"account": "ACC-LIMITS", "cl_ord_id": f"EA-{i}", "instrument": BTC,
-                        "side": "buy", "order_type": "limit", "qty": "0.01",
-                        "limit_price": "9000", "tif": "GTC"}  # fmt: skip
+                body = order(f"EA-{i}", account="ACC-LIMITS", qty="0.01")
                 assert admin.post("/orders", json=body).status_code == 201
             assert len(asked) == 1
             for i in range(2):

@@ -9,22 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.agents.gateway.server import BTC, Server
-
-
-def order(cl_ord_id: str, **fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "account": "ACC-1",
-        "cl_ord_id": cl_ord_id,
-        "instrument": BTC,
-        "side": "buy",
-        "order_type": "limit",
-        "qty": "0.5",
-        "limit_price": "9000",
-        "tif": "GTC",
-    }
-    body.update(fields)
-    return body
+from tests.agents.gateway.server import BTC, Server, order
 
 
 def end_seq(client: httpx.Client) -> int:
